@@ -259,7 +259,7 @@ def ensure_debian_packages():
                       if not (os.path.exists(cmd) if cmd.startswith("/") else shutil.which(cmd))})
     if not missing:
         return
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 or os.environ.get("CINDEROPS_NO_INSTALL"):
         raise CloudError("packages: missing Debian packages %s; run: sudo apt-get install -y %s"
                          % (", ".join(missing), " ".join(missing)))
     say("installing Debian packages: %s" % " ".join(missing))

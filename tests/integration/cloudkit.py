@@ -1,0 +1,120 @@
+# Copyright (c) 2026 cinderops.snapshots contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers for integration tests: the local cloud's CLI, SDK connections, waits and clean-up.
+
+Everything here talks to the real local cloud (tests/cloud); nothing is mocked.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+import uuid
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CLOUD_CLI = os.path.join(REPO, "tests", "cloud", "cloud")
+LOCAL = os.environ.get("CINDEROPS_LOCAL", os.path.join(REPO, ".local"))
+STATE = os.environ.get("CINDEROPS_CLOUD_DIR", os.path.join(LOCAL, "cloud"))
+CLOUDS_YAML = os.path.join(STATE, "clouds.yaml")
+LOGS = os.path.join(STATE, "logs")
+
+
+def cloud_cli(*args, env=None, check=True, timeout=600):
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    res = subprocess.run([CLOUD_CLI] + list(args), capture_output=True, text=True, env=full_env, timeout=timeout)
+    if check and res.returncode != 0:
+        raise AssertionError("cloud %s failed (%d): %s%s" % (" ".join(args), res.returncode, res.stdout, res.stderr))
+    return res
+
+
+def connect(cloud):
+    import openstack
+    os.environ["OS_CLIENT_CONFIG_FILE"] = CLOUDS_YAML
+    return openstack.connect(cloud=cloud, app_name="cinderops-tests")
+
+
+def unique(prefix="t"):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
+
+
+def backdate(created):
+    """{snapshot_id: 'YYYY-MM-DDTHH:MM:SS'} -> created_at moved in Cinder's database."""
+    res = subprocess.run([CLOUD_CLI, "backdate", "--file", "-"], input=json.dumps(created), capture_output=True,
+                         text=True, timeout=120)
+    if res.returncode != 0:
+        raise AssertionError("backdate failed: %s" % res.stderr)
+
+
+def wait_status(get, want, timeout=60, seen=None):
+    """Poll get() -> status (None when gone) until want; record every status seen."""
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        status = get()
+        if seen is not None and (not seen or seen[-1] != status):
+            seen.append(status)
+        if status == want:
+            return status
+        time.sleep(0.1)
+    raise AssertionError("still %r after %ss, wanted %r (seen %s)" % (status, timeout, want, seen))
+
+
+def snapshot_status(conn, snapshot_id):
+    resp = conn.block_storage.get("/snapshots/%s" % snapshot_id)
+    if resp.status_code == 404:
+        return None
+    resp.raise_for_status()
+    return resp.json()["snapshot"]["status"]
+
+
+def volume_status(conn, volume_id):
+    resp = conn.block_storage.get("/volumes/%s" % volume_id)
+    if resp.status_code == 404:
+        return None
+    resp.raise_for_status()
+    return resp.json()["volume"]["status"]
+
+
+def make_volume(conn, name=None, size=1):
+    vol = conn.block_storage.create_volume(size=size, name=name or unique("vol"))
+    wait_status(lambda: volume_status(conn, vol.id), "available", timeout=90)
+    return vol
+
+
+def make_snapshot(conn, volume_id, name=None, metadata=None, wait=True, force=False):
+    snap = conn.block_storage.create_snapshot(volume_id=volume_id, name=name or unique("snap"),
+                                              metadata=metadata or {}, force=force)
+    if wait:
+        wait_status(lambda: snapshot_status(conn, snap.id), "available", timeout=90)
+    return snap
+
+
+def purge_snapshot(admin, snapshot_id):
+    """Remove a snapshot whatever its state: rename away injected faults, reset, delete."""
+    status = snapshot_status(admin, snapshot_id)
+    if status is None:
+        return
+    admin.block_storage.put("/snapshots/%s" % snapshot_id, json={"snapshot": {"name": "cleanup"}})
+    if status not in ("available", "error"):
+        admin.block_storage.post("/snapshots/%s/action" % snapshot_id,
+                                 json={"os-reset_status": {"status": "available"}}, microversion="3.0")
+    admin.block_storage.delete("/snapshots/%s" % snapshot_id)
+    wait_status(lambda: snapshot_status(admin, snapshot_id), None, timeout=90)
+
+
+def purge_volume(admin, volume_id):
+    """Remove a volume and its snapshots, whatever their state."""
+    status = volume_status(admin, volume_id)
+    if status is None:
+        return
+    resp = admin.block_storage.get("/snapshots/detail", params={"all_tenants": 1, "volume_id": volume_id})
+    for snap in resp.json().get("snapshots", []):
+        purge_snapshot(admin, snap["id"])
+    admin.block_storage.put("/volumes/%s" % volume_id, json={"volume": {"name": "cleanup"}})
+    if status not in ("available", "error", "error_restoring", "error_extending", "error_managing"):
+        admin.block_storage.post("/volumes/%s/action" % volume_id,
+                                 json={"os-reset_status": {"status": "available", "attach_status": "detached"}})
+    admin.block_storage.delete("/volumes/%s" % volume_id, params={"cascade": True})
+    wait_status(lambda: volume_status(admin, volume_id), None, timeout=120)
