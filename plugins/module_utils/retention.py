@@ -27,12 +27,15 @@ it (``ApplyPolicy`` in restic's ``snapshot_policy.go``), applied per volume:
 * ``keep_within_<tier>: D`` applies the tier's period rule without a counter,
   only to snapshots strictly newer than ``latest - D`` (with the same "oldest"
   rule).
-* ``D - duration`` is calendar arithmetic like Go's
+* ``latest - D`` is calendar arithmetic like Go's
   ``t.AddDate(-y, -m, -d).Add(-h * time.Hour)`` done on the wall clock of the
   policy time zone, including Go's overflow normalization (March 31 minus one
   month is "February 31", i.e. March 2 or 3) and Go's choice of offset for
   wall-clock times that fall into a DST gap or overlap.  A duration reaching
   before year 1 means "everything".
+* Periods are wall-clock values in the policy time zone, as restic computes
+  them in the snapshot's zone: in a DST overlap the two 02:xx hours are one
+  hourly period, a 23- or 25-hour day is one daily period.
 
 On top of restic's rules this engine adds safety rules:
 
@@ -53,27 +56,28 @@ On top of restic's rules this engine adds safety rules:
 
 Reason strings (stable, short):
 
-============================  =====================================================
-``last``                      kept by ``keep_last``
-``hourly`` ... ``yearly``     kept by ``keep_hourly`` ... ``keep_yearly``
-``oldest <tier>``             restic's "oldest" rule for a count rule, e.g.
-                              ``oldest yearly``
-``within <D>``                kept by ``keep_within``, e.g. ``within 7d``
-``within_<tier> <D>``         kept by ``keep_within_<tier>``, e.g.
-                              ``within_daily 1m``
-``oldest within_<tier> <D>``  restic's "oldest" rule for a within-tier rule
-``hold``                      held (``cinderops:hold`` without ``hold_until``)
-``hold until <value>``        held, ``hold_until`` not reached yet
-``hold until <value>          held, ``hold_until`` could not be parsed
-(unparsable)``
-``hold expired <value>``      informational: the hold ended, the rules decided
-``min_available``             kept back to honour ``min_available``
-``status <status>``           transitional status, kept untouched (``keep``), or
-                              ``status error`` (``errors``)
-``not kept by any rule``      pruned
-``error cleanup``             pruned ``error`` snapshot (``cleanup_errors: true``)
-``not owned by policy <name>``  ignored (ownership marker missing or different)
-============================  =====================================================
+====================================  =============================================
+``last``                              kept by ``keep_last``
+``hourly`` ... ``yearly``             kept by ``keep_hourly`` ... ``keep_yearly``
+``oldest <tier>``                     restic's "oldest" rule for a count rule,
+                                      e.g. ``oldest yearly``
+``within <D>``                        kept by ``keep_within``, e.g. ``within 7d``
+``within_<tier> <D>``                 kept by ``keep_within_<tier>``, e.g.
+                                      ``within_daily 1m``
+``oldest within_<tier> <D>``          restic's "oldest" rule for a within rule
+``hold``                              held (``cinderops:hold``, no ``hold_until``)
+``hold until <value>``                held, ``hold_until`` not reached yet
+``hold until <value> (unparsable)``   held, ``hold_until`` could not be parsed
+``hold expired <value>``              informational, added after the rule
+                                      reasons: the hold ended, the rules decided
+``min_available``                     kept back to honour ``min_available``
+``status <status>``                   non-available status kept untouched
+                                      (``keep``), or ``status error`` (``errors``)
+``not kept by any rule``              pruned
+``error cleanup``                     pruned ``error`` snapshot
+                                      (``cleanup_errors: true``)
+``not owned by policy <name>``        ignored (ownership marker missing/other)
+====================================  =============================================
 
 Everything returned by :func:`plan_retention` and :func:`plan_volume` is plain
 JSON data (dict, list, str, int, bool, None); timestamps are ISO-8601 UTC
@@ -225,7 +229,7 @@ def _resolve_wall_clock(naive, tz):
 
 
 def _subtract(ts, duration):
-    """``ts.AddDate(-y, -m, -d).Add(-h)`` on ts's wall clock; None means "before year 1"."""
+    """``ts.AddDate(-y, -m, -d).Add(-h)`` on ts's wall clock, as aware UTC; None means "before year 1"."""
     if ts.tzinfo is None:
         ts = ts.replace(tzinfo=_UTC)
     tz = ts.tzinfo
@@ -241,22 +245,20 @@ def _subtract(ts, duration):
         day = date(year, month, 1) + timedelta(days=wall.day - 1 - duration.days)
         naive = datetime.combine(day, wall.time())
         instant = _resolve_wall_clock(naive, tz)
-        instant = instant - timedelta(hours=duration.hours)
+        return instant - timedelta(hours=duration.hours)
     except (OverflowError, ValueError):
         return None
-    try:
-        return instant.astimezone(tz)
-    except (OverflowError, ValueError):
-        return instant
 
 
 def subtract_duration(ts, d):
     """Return ``ts - d`` with Go's calendar arithmetic (see module docstring).
 
     ``ts`` should be an aware datetime (a naive one is taken as UTC); the
-    calendar part is done on its own wall clock.  ``d`` is a :class:`Duration`
-    or a duration string.  A result before year 1 is clamped to
-    ``datetime.min`` in UTC, meaning "everything".
+    calendar part is done on its own wall clock (so pass it in the policy's
+    time zone).  ``d`` is a :class:`Duration` or a duration string.  The result
+    is an aware datetime in UTC (UTC avoids Python's rule that a time in a DST
+    overlap never compares equal to another zone's); a result before year 1 is
+    clamped to ``datetime.min`` in UTC, meaning "everything".
     """
     if not isinstance(ts, datetime):
         raise PolicyError('subtract_duration needs a datetime, got %s' % _type_name(ts))
@@ -830,7 +832,9 @@ def _records(snapshots, first_index=0):
 
 def _policy_name(pol, policy_name):
     name = policy_name if policy_name is not None else pol.name
-    if name is None or not isinstance(name, str) or not name.strip():
+    if name is not None and not isinstance(name, str):
+        raise PolicyError('policy_name must be a string, got %s' % _type_name(name))
+    if name is None or not name.strip():
         raise PolicyError(
             'policy name is required: pass policy_name or set policy.name '
             '(it is the ownership marker %s; only snapshots carrying it are candidates)' % OWNER_KEY)

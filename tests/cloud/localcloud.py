@@ -60,6 +60,7 @@ REGION = "RegionOne"
 # A private test cloud on loopback: fixed, documented test passwords.
 ADMIN_PASSWORD = "cinderops-admin"
 DEMO_PASSWORD = "cinderops-demo"
+READER_PASSWORD = "cinderops-reader"
 SERVICE_PASSWORD = "cinderops-service"
 DB_PASSWORD = "cinderops-db"
 VOLUME_HOST = "cinderops-local"
@@ -502,7 +503,7 @@ class Api(object):
 
 
 def ensure_identity():
-    marker = os.path.join(STATE, "keystone", ".identity")
+    marker = os.path.join(STATE, "keystone", ".identity-2")
     if os.path.exists(marker):
         return
     api = Api.login("admin", ADMIN_PASSWORD, system=True)
@@ -528,9 +529,11 @@ def ensure_identity():
                                              "default_project_id": projects["service"]}, "user"),
         "demo": ensure("users", "demo", {"name": "demo", "domain_id": "default", "password": DEMO_PASSWORD,
                                          "default_project_id": projects["demo"]}, "user"),
+        "reader": ensure("users", "reader", {"name": "reader", "domain_id": "default", "password": READER_PASSWORD,
+                                             "default_project_id": projects["demo"]}, "user"),
     }
     for user, project, role in (("cinder", "service", "admin"), ("cinder", "service", "service"),
-                                ("demo", "demo", "member")):
+                                ("demo", "demo", "member"), ("reader", "demo", "reader")):
         api.call("PUT", "%s/projects/%s/users/%s/roles/%s" % (ks, projects[project], users[user], roles[role]))
     _, data, _ = api.call("GET", ks + "/services?type=block-storage")
     service_id = data["services"][0]["id"] if data["services"] else api.call(
@@ -698,8 +701,9 @@ def write_clouds_yaml():
                 "    region_name: %s\n    interface: public\n    identity_api_version: 3\n"
                 % (HOST, PORTS["keystone"], user, password, project, REGION))
     text = ("# Written by tests/cloud/cloud up: the project's local test cloud on %s.\n"
-            "clouds:\n  local-admin:\n%s  local-demo:\n%s" % (HOST, cloud("admin", ADMIN_PASSWORD, "admin"),
-                                                             cloud("demo", DEMO_PASSWORD, "demo")))
+            "clouds:\n  local-admin:\n%s  local-demo:\n%s  local-reader:\n%s"
+            % (HOST, cloud("admin", ADMIN_PASSWORD, "admin"), cloud("demo", DEMO_PASSWORD, "demo"),
+               cloud("reader", READER_PASSWORD, "demo")))
     with open(clouds_yaml_path(), "w") as f:
         f.write(text)
     os.chmod(clouds_yaml_path(), 0o600)
@@ -716,6 +720,8 @@ def cmd_up(args):
     if all_running() and http_status(keystone_url()) == 200 and os.path.exists(clouds_yaml_path()):
         try:
             Api.login("admin", ADMIN_PASSWORD, project="admin")
+            ensure_identity()
+            write_clouds_yaml()
             say("local cloud is already up (clouds.yaml: %s)" % clouds_yaml_path())
             return 0
         except CloudError:

@@ -118,3 +118,51 @@ def purge_volume(admin, volume_id):
                                  json={"os-reset_status": {"status": "available", "attach_status": "detached"}})
     admin.block_storage.delete("/volumes/%s" % volume_id, params={"cascade": True})
     wait_status(lambda: volume_status(admin, volume_id), None, timeout=120)
+
+
+# ---------------------------------------------------------------- request counting (from the cloud's own logs)
+
+_CINDER_LINE = None
+
+
+class RequestLog(object):
+    """Counts client requests seen by Cinder and Keystone between start() and stop().
+
+    Cinder: eventlet's access lines in cinder-api.log. Keystone: gunicorn's access
+    log, leaving out keystonemiddleware's own token validations (server side).
+    """
+
+    def __init__(self):
+        self.cinder_log = os.path.join(LOGS, "cinder-api.log")
+        self.keystone_log = os.path.join(LOGS, "keystone-access.log")
+        self.start()
+
+    def start(self):
+        self._c0 = os.path.getsize(self.cinder_log)
+        self._k0 = os.path.getsize(self.keystone_log)
+        return self
+
+    def _read(self, path, offset):
+        time.sleep(0.2)  # let the servers flush their last line
+        with open(path, "rb") as f:
+            f.seek(offset)
+            return f.read().decode(errors="replace").splitlines()
+
+    def cinder(self):
+        import re
+        global _CINDER_LINE
+        _CINDER_LINE = _CINDER_LINE or re.compile(r'"(GET|POST|PUT|DELETE|PATCH|HEAD) (\S+) HTTP/[\d.]+" status: (\d+)')
+        out = []
+        for line in self._read(self.cinder_log, self._c0):
+            if "eventlet.wsgi.server" in line:
+                m = _CINDER_LINE.search(line)
+                if m:
+                    out.append((m.group(1), m.group(2), int(m.group(3))))
+        return out
+
+    def keystone(self):
+        return [line for line in self._read(self.keystone_log, self._k0)
+                if "python-keystoneclient" not in line and "keystonemiddleware" not in line and line.strip()]
+
+    def writes(self):
+        return [r for r in self.cinder() if r[0] != "GET"]

@@ -1,0 +1,23 @@
+# Copyright (c) 2026 cinderops.snapshots contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+
+class ModuleDocFragment(object):
+
+    DOCUMENTATION = r"""
+options:
+  wait:
+    description:
+      - Wait until the snapshot is C(available) after a create, or gone after a delete.
+      - The wait fails at once when the snapshot lands in C(error) or C(error_deleting), or when the backend refuses
+        a delete and the snapshot returns to C(available).
+      - Polling starts after 0.25 seconds and backs off to every 5 seconds.
+    type: bool
+    default: true
+  timeout:
+    description: How many seconds to wait at most. Must be greater than 0.
+    type: int
+    default: 180
+"""

@@ -1,0 +1,335 @@
+# Copyright (c) 2026 cinderops.snapshots contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The layer every module stands on.
+
+``CinderopsModule`` merges the common connection options into a module's spec,
+connects the way openstack.cloud does (clouds.yaml, ``cloud:``, ``auth:``, OS_*),
+and is the single error boundary: whatever goes wrong becomes one ``fail_json``.
+
+``CinderClient`` is the only place that talks HTTP to Cinder. It uses the SDK's
+authenticated block-storage adapter with explicit microversions (the SDK's own
+snapshot resource stops at 3.65 and hides a few pitfalls: see the project's
+reference), negotiates the microversion, retries safe reads, follows pages, and
+turns HTTP errors into clear messages with Cinder's request id.
+"""
+from __future__ import annotations
+
+import time
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import InputError
+from ansible_collections.cinderops.snapshots.plugins.module_utils.waiting import WaitError
+
+try:
+    import openstack
+    from openstack import exceptions as sdk_exceptions
+    HAS_OPENSTACKSDK = True
+    OPENSTACKSDK_IMPORT_ERROR = None
+except ImportError:
+    HAS_OPENSTACKSDK = False
+    OPENSTACKSDK_IMPORT_ERROR = traceback.format_exc()
+
+try:
+    from keystoneauth1 import exceptions as ksa_exceptions
+    HAS_KEYSTONEAUTH = True
+except ImportError:
+    HAS_KEYSTONEAUTH = False
+
+COLLECTION_VERSION = "1.0.0"
+
+# Highest microversion the modules ask for. 3.66 lets an in-use volume be
+# snapshotted without force; nothing above it changes snapshots.
+PREFERRED_MICROVERSION = "3.66"
+# Pages as large as Cinder serves by default (osapi_max_limit).
+PAGE_SIZE = 1000
+READ_RETRIES = 3
+
+
+class CinderopsError(Exception):
+    """An error for the user: one line, plus optional result keys."""
+
+    def __init__(self, message, **extra):
+        super().__init__(message)
+        self.extra = extra
+
+
+class ApiError(CinderopsError):
+    """Cinder answered with an HTTP error."""
+
+    def __init__(self, message, status_code=None, request_id=None, cinder_message=None):
+        super().__init__(message, status_code=status_code, request_id=request_id)
+        self.status_code = status_code
+        self.request_id = request_id
+        self.cinder_message = cinder_message
+
+
+def connection_argument_spec():
+    """Connection and wait options, named as openstack.cloud names them."""
+    return dict(
+        cloud=dict(type="raw"),
+        auth=dict(type="dict", no_log=True),
+        auth_type=dict(type="str"),
+        region_name=dict(type="str"),
+        interface=dict(type="str", default="public", choices=["admin", "internal", "public"], aliases=["endpoint_type"]),
+        validate_certs=dict(type="bool", aliases=["verify"]),
+        ca_cert=dict(type="str", aliases=["cacert"]),
+        client_cert=dict(type="str", aliases=["cert"]),
+        client_key=dict(type="str", no_log=True, aliases=["key"]),
+        api_timeout=dict(type="int"),
+    )
+
+
+def wait_argument_spec():
+    return dict(
+        wait=dict(type="bool", default=True),
+        timeout=dict(type="int", default=180),
+    )
+
+
+_STATUS_TEXT = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 406: "Not Acceptable",
+                409: "Conflict", 413: "Request Entity Too Large", 429: "Too Many Requests", 500: "Internal Server Error",
+                503: "Service Unavailable"}
+
+
+def _cinder_message(resp):
+    """Cinder's error text: {"badRequest": {"code": 400, "message": "..."}}."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return (resp.text or "").strip()[:500]
+    if isinstance(body, dict):
+        for fault in body.values():
+            if isinstance(fault, dict) and "message" in fault:
+                return fault["message"]
+        if "message" in body:
+            return body["message"]
+    return str(body)[:500]
+
+
+def explain_http_error(action, resp, microversion=None):
+    """A one-line message for an HTTP error, with what to do about it."""
+    code = resp.status_code
+    message = _cinder_message(resp)
+    request_id = resp.headers.get("x-openstack-request-id") or resp.headers.get("x-compute-request-id")
+    text = "%s: Cinder answered %d %s: %s" % (action, code, _STATUS_TEXT.get(code, ""), message)
+    if code == 403:
+        text += " (the user's role does not allow this; a member or admin role is needed)"
+    elif code == 406:
+        text += " (microversion %s is not supported by this Cinder)" % microversion
+    elif code == 413:
+        lowered = message.lower()
+        quota = "snapshots" if "snapshot" in lowered else "gigabytes" if "gigabyte" in lowered or "size" in lowered \
+            else "volumes" if "volume" in lowered else None
+        text += " (%s quota exceeded; raise the project's quota or remove snapshots)" % quota if quota else \
+            " (a quota was exceeded)"
+    if request_id:
+        text += " [request id %s]" % request_id
+    return ApiError(text, status_code=code, request_id=request_id, cinder_message=message)
+
+
+def _version_tuple(text):
+    major, minor = str(text).split(".")
+    return int(major), int(minor)
+
+
+class CinderClient(object):
+    """Cinder's v3 REST API through the SDK's authenticated adapter."""
+
+    def __init__(self, conn, sleep=time.sleep):
+        self.conn = conn
+        self.adapter = conn.block_storage
+        self._sleep = sleep
+        self.requests = 0
+        configured = conn.config.get_default_microversion("block-storage")
+        # A microversion set in clouds.yaml (block_storage_default_microversion) is the ceiling.
+        self.microversion = configured or PREFERRED_MICROVERSION
+        self._negotiated = False
+
+    def supports(self, version):
+        return _version_tuple(self.microversion) >= _version_tuple(version)
+
+    def _negotiate(self):
+        """After a 406: take the highest version both sides speak."""
+        data = self.adapter.get_endpoint_data()
+        server_max = getattr(data, "max_microversion", None)
+        self._negotiated = True
+        if server_max is None:
+            self.microversion = "3.0"
+            return
+        server = "%d.%d" % tuple(server_max)
+        if _version_tuple(server) < _version_tuple(self.microversion):
+            self.microversion = server
+
+    def request(self, method, path, action, expect=(200,), json=None, params=None):
+        """One API call; returns the response for a status in ``expect``, else raises ApiError.
+
+        Reads are retried on 429, 5xx and connection failures. Writes are not: a
+        retried POST could make a duplicate, so callers look before they write again.
+        """
+        attempts = READ_RETRIES if method == "GET" else 1
+        delay = 0.5
+        for attempt in range(1, attempts + 1):
+            try:
+                self.requests += 1
+                resp = self.adapter.request(path, method, json=json, params=params, microversion=self.microversion,
+                                            raise_exc=False)
+            except Exception as exc:  # keystoneauth connection and auth errors
+                err = explain_connection_error(action, exc)
+                if attempt < attempts and _is_transient(exc):
+                    self._sleep(delay)
+                    delay *= 2
+                    continue
+                raise err
+            if resp.status_code in expect:
+                return resp
+            if resp.status_code == 406 and not self._negotiated:
+                tried = self.microversion
+                self._negotiate()
+                if self.microversion != tried:
+                    return self.request(method, path, action, expect, json, params)
+            if attempt < attempts and (resp.status_code == 429 or resp.status_code >= 500):
+                self._sleep(delay)
+                delay *= 2
+                continue
+            raise explain_http_error(action, resp, self.microversion)
+
+    def get_json(self, path, action, params=None, missing_ok=False):
+        """GET a resource; None for 404 when ``missing_ok``."""
+        resp = self.request("GET", path, action, expect=(200, 404) if missing_ok else (200,), params=params)
+        if resp.status_code == 404:
+            return None
+        return resp.json()
+
+    def list_all(self, path, key, action, params=None, limit=None, marker=None):
+        """Every item of a paginated collection, following Cinder's next links.
+
+        The next page is asked for with ``marker=<last id>`` and the original query,
+        not by the link's own URL: behind a proxy Cinder may hand back an internal host.
+        ``limit`` caps the total; pages stay as large as Cinder serves.
+        """
+        params = dict(params or {})
+        items = []
+        while True:
+            page_params = dict(params)
+            page_params["limit"] = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(items))
+            if marker:
+                page_params["marker"] = marker
+            body = self.request("GET", path, action, params=page_params).json()
+            page = body.get(key, [])
+            items.extend(page)
+            has_next = any(link.get("rel") == "next" for link in body.get(key + "_links", []) or [])
+            if not page or not has_next or (limit is not None and len(items) >= limit):
+                return items
+            marker = page[-1]["id"]
+
+
+def _is_transient(exc):
+    if HAS_KEYSTONEAUTH:
+        return isinstance(exc, (ksa_exceptions.ConnectFailure, ksa_exceptions.ConnectTimeout,
+                                ksa_exceptions.RetriableConnectionFailure))
+    return False
+
+
+def explain_connection_error(action, exc):
+    """Keystone and transport errors, worded for the person running the task."""
+    name = type(exc).__name__
+    text = str(exc).splitlines()[0] if str(exc) else name
+    if HAS_KEYSTONEAUTH:
+        if isinstance(exc, ksa_exceptions.Unauthorized):
+            return CinderopsError("%s: authentication failed (check the credentials in auth or clouds.yaml): %s"
+                                  % (action, text))
+        if isinstance(exc, ksa_exceptions.SSLError):
+            return CinderopsError("%s: TLS verification failed (set ca_cert to the cloud's CA bundle): %s"
+                                  % (action, text))
+        if isinstance(exc, (ksa_exceptions.ConnectFailure, ksa_exceptions.ConnectTimeout)):
+            return CinderopsError("%s: could not reach the cloud: %s" % (action, text))
+        if isinstance(exc, ksa_exceptions.EndpointNotFound):
+            return CinderopsError("%s: the catalog has no block-storage endpoint for this region and interface: %s"
+                                  % (action, text))
+        if isinstance(exc, ksa_exceptions.MissingRequiredOptions):
+            return CinderopsError("%s: incomplete credentials: %s" % (action, text))
+    if HAS_OPENSTACKSDK and isinstance(exc, sdk_exceptions.SDKException):
+        return CinderopsError("%s: %s" % (action, text))
+    return CinderopsError("%s: %s: %s" % (action, name, text))
+
+
+class CinderopsModule(object):
+    """Base class: ``argument_spec`` and ``module_kwargs`` per module, ``run()`` does the work."""
+
+    argument_spec = {}
+    module_kwargs = {}
+    wait_options = True
+
+    def __init__(self):
+        spec = connection_argument_spec()
+        if self.wait_options:
+            spec.update(wait_argument_spec())
+        spec.update(self.argument_spec)
+        self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
+        self.params = self.ansible.params
+        self.check_mode = self.ansible.check_mode
+        self.diff_mode = self.ansible._diff
+        self.client = None
+
+    def connect(self):
+        """Connect like openstack.cloud: clouds.yaml, the ``cloud`` option, ``auth``, and OS_* variables."""
+        if not HAS_OPENSTACKSDK:
+            self.ansible.fail_json(msg=missing_required_lib("openstacksdk"), exception=OPENSTACKSDK_IMPORT_ERROR)
+        cloud = self.params["cloud"]
+        if cloud is not None and not isinstance(cloud, (str, dict)):
+            raise CinderopsError("cloud must be the name of a cloud in clouds.yaml or a dict of cloud settings")
+        options = dict(
+            auth_type=self.params["auth_type"],
+            auth=self.params["auth"],
+            region_name=self.params["region_name"],
+            interface=self.params["interface"],
+            verify=self.params["validate_certs"],
+            cacert=self.params["ca_cert"],
+            cert=self.params["client_cert"],
+            key=self.params["client_key"],
+            api_timeout=self.params["api_timeout"],
+        )
+        # Options left unset must not override what clouds.yaml or OS_* say.
+        options = dict((k, v) for k, v in options.items() if v is not None)
+        if isinstance(cloud, dict):
+            options.update(cloud)
+            cloud = None
+        try:
+            conn = openstack.connect(cloud=cloud, app_name="cinderops.snapshots", app_version=COLLECTION_VERSION,
+                                     **options)
+        except sdk_exceptions.ConfigException as exc:
+            raise CinderopsError("could not load the cloud configuration: %s (clouds.yaml is searched in "
+                                 "./clouds.yaml, ~/.config/openstack/ and /etc/openstack/, or OS_CLIENT_CONFIG_FILE)"
+                                 % exc)
+        try:
+            self.client = CinderClient(conn)
+        except Exception as exc:  # the SDK checks a configured microversion against the cloud here
+            raise explain_connection_error("could not connect to Cinder", exc)
+        return self.client
+
+    def run(self):
+        raise NotImplementedError
+
+    def exit(self, **result):
+        self.ansible.exit_json(**result)
+
+    def __call__(self):
+        failure = None
+        try:
+            self.run()
+        except InputError as exc:
+            failure = dict(msg=str(exc))
+        except WaitError as exc:
+            failure = dict(msg=str(exc), status=exc.status, waited=round(exc.waited, 1))
+        except CinderopsError as exc:
+            failure = dict(exc.extra, msg=str(exc))
+        except Exception as exc:  # the boundary: never a traceback in the task output
+            failure = dict(msg="unexpected error: %s: %s" % (type(exc).__name__, exc),
+                           details=traceback.format_exc().splitlines()[-3:])
+        # Outside the except blocks, so that Ansible does not attach the traceback of
+        # an expected error to the result.
+        if failure is not None:
+            self.ansible.fail_json(**failure)

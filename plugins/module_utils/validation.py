@@ -1,0 +1,71 @@
+# Copyright (c) 2026 cinderops.snapshots contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Pure input checks, run before any request so that bad input never half-applies."""
+from __future__ import annotations
+
+import re
+
+MAX_TEXT = 255
+# What Cinder 2026.1 accepts in snapshot metadata keys (api/schemas/snapshot_metadata.py);
+# older releases accept more, but a key outside this set cannot be rewritten on 2026.1+.
+METADATA_KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
+UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
+
+
+class InputError(ValueError):
+    """Bad input; the message names the option."""
+
+
+def looks_like_uuid(value):
+    return bool(value) and bool(UUID.match(value))
+
+
+def check_text(option, value, allow_newline=True):
+    if value is None:
+        return None
+    if len(value) > MAX_TEXT:
+        raise InputError("%s is %d characters long; Cinder allows at most %d" % (option, len(value), MAX_TEXT))
+    if not allow_newline and ("\n" in value or "\r" in value):
+        raise InputError("%s must not contain a newline (Cinder rejects it)" % option)
+    return value
+
+
+def metadata_value(option, key, value):
+    """Scalars become the strings a user would expect: true/false, 3, 1.5."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    raise InputError("%s[%r] must be a string (or a number or boolean, which is converted), not %s"
+                     % (option, key, type(value).__name__))
+
+
+def check_metadata_key(option, key):
+    if not isinstance(key, str) or not METADATA_KEY.match(key):
+        raise InputError("%s key %r is not accepted by Cinder: keys are 1-255 characters of letters, digits, "
+                         "space and - _ : ." % (option, key))
+    return key
+
+
+def check_metadata(option, metadata):
+    """Validate keys and values and convert scalar values to strings."""
+    if metadata is None:
+        return None
+    result = {}
+    for key, value in metadata.items():
+        check_metadata_key(option, key)
+        text = metadata_value(option, key, value)
+        if len(text) > MAX_TEXT:
+            raise InputError("%s[%r] is %d characters long; Cinder allows at most %d"
+                             % (option, key, len(text), MAX_TEXT))
+        result[key] = text
+    return result
+
+
+def check_timeout(value):
+    if value is not None and value <= 0:
+        raise InputError("timeout must be greater than 0 (got %s)" % value)
+    return value
