@@ -9,6 +9,8 @@
     tests/cloud/cloud status    what runs, on which port, and where the logs are
     tests/cloud/cloud env       shell exports for OS_CLIENT_CONFIG_FILE
     tests/cloud/cloud backdate ID=TIMESTAMP [ID=TIMESTAMP ...]   move created_at into the past
+    tests/cloud/cloud seed TEMPLATE_ID COUNT --prefix P          clone a snapshot COUNT times (bulk data)
+    tests/cloud/cloud unseed P                                   remove what seed made
     tests/cloud/cloud sql "STATEMENT"                            run SQL on the cinder database
     tests/cloud/cloud reset     down, then wipe the cloud's state (keeps the venv)
 
@@ -813,6 +815,53 @@ def cmd_backdate(args):
     return 0
 
 
+_PREFIX = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def cmd_seed(args):
+    """Clone one real snapshot COUNT times in Cinder's database (bulk histories for pagination and benchmarks).
+
+    The clones are ordinary rows: the API lists, shows, updates and deletes them. They are
+    marked use_quota=0, so deleting them through the API leaves the quota usage right.
+    Names are PREFIX-00001 ..., created_at one minute apart going back from the template.
+    """
+    if not _UUID.match(args.template) or not _PREFIX.match(args.prefix) or not 0 < args.count <= 100000:
+        raise CloudError("seed: give TEMPLATE_SNAPSHOT_ID COUNT (1-100000) --prefix [A-Za-z0-9_.-]")
+    sql = """
+INSERT INTO snapshots (created_at, updated_at, deleted, id, volume_id, user_id, project_id, status, progress,
+                       volume_size, display_name, display_description, volume_type_id, use_quota)
+SELECT t.created_at - INTERVAL s.seq MINUTE, t.updated_at, 0, UUID(), t.volume_id, t.user_id, t.project_id,
+       'available', '100%%', t.volume_size, CONCAT('%(prefix)s-', LPAD(s.seq, 5, '0')), t.display_description,
+       t.volume_type_id, 0
+FROM snapshots t JOIN seq_1_to_%(count)d s WHERE t.id = '%(template)s' AND t.deleted = 0;
+INSERT INTO snapshot_metadata (created_at, updated_at, deleted, snapshot_id, `key`, value)
+SELECT NOW(), NOW(), 0, n.id, m.`key`, m.value
+FROM snapshots n JOIN snapshots t ON t.id = '%(template)s'
+JOIN snapshot_metadata m ON m.snapshot_id = t.id AND m.deleted = 0
+WHERE n.volume_id = t.volume_id AND n.deleted = 0 AND n.display_name LIKE '%(prefix)s-%%';
+SELECT COUNT(*) FROM snapshots WHERE display_name LIKE '%(prefix)s-%%' AND deleted = 0;
+""" % {"prefix": args.prefix, "count": args.count, "template": args.template}
+    count = mysql(sql, database="cinder", service="sql").strip().splitlines()[-1]
+    say("seeded %s snapshot(s) named %s-NNNNN" % (count, args.prefix))
+    return 0
+
+
+def cmd_unseed(args):
+    """Soft-delete seeded snapshots (as Cinder does), without going through the driver."""
+    if not _PREFIX.match(args.prefix):
+        raise CloudError("unseed: bad prefix %r" % args.prefix)
+    sql = """
+UPDATE snapshot_metadata m JOIN snapshots s ON s.id = m.snapshot_id SET m.deleted = 1, m.deleted_at = NOW()
+WHERE s.display_name LIKE '%(prefix)s-%%' AND s.deleted = 0 AND s.use_quota = 0;
+UPDATE snapshots SET deleted = 1, deleted_at = NOW(), status = 'deleted'
+WHERE display_name LIKE '%(prefix)s-%%' AND deleted = 0 AND use_quota = 0;
+SELECT ROW_COUNT();
+""" % {"prefix": args.prefix}
+    count = mysql(sql, database="cinder", service="sql").strip().splitlines()[-1]
+    say("removed %s seeded snapshot(s)" % count)
+    return 0
+
+
 def cmd_reset(args):
     cmd_down(args)
     if os.path.isdir(STATE):
@@ -833,6 +882,14 @@ def main(argv=None):
     p.add_argument("pairs", nargs="*", metavar="ID=TIMESTAMP")
     p.add_argument("--file", help="JSON object {id: timestamp}; - for stdin")
     p.set_defaults(func=cmd_backdate)
+    p = sub.add_parser("seed", help="clone a snapshot COUNT times in the database (bulk test data)")
+    p.add_argument("template", metavar="TEMPLATE_SNAPSHOT_ID")
+    p.add_argument("count", type=int)
+    p.add_argument("--prefix", required=True)
+    p.set_defaults(func=cmd_seed)
+    p = sub.add_parser("unseed", help="remove the snapshots seeded with this prefix")
+    p.add_argument("prefix")
+    p.set_defaults(func=cmd_unseed)
     p = sub.add_parser("sql", help="run SQL on the cinder database (tests only)")
     p.add_argument("statement")
     p.set_defaults(func=cmd_sql)
