@@ -148,6 +148,15 @@ class CinderClient(object):
         self.microversion = configured or PREFERRED_MICROVERSION
         self._negotiated = False
 
+    def is_admin(self):
+        """Whether the token carries the admin role (Cinder's admin_api rule); costs no extra request."""
+        session = self.conn.session
+        try:
+            roles = session.auth.get_access(session).role_names or []
+        except Exception as exc:
+            raise explain_connection_error("could not authenticate", exc)
+        return "admin" in roles
+
     def supports(self, version):
         return _version_tuple(self.microversion) >= _version_tuple(version)
 

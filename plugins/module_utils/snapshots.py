@@ -10,6 +10,7 @@ Cinder sends them).
 """
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 from ansible_collections.cinderops.snapshots.plugins.module_utils.cloud import ApiError, CinderopsError
@@ -33,6 +34,14 @@ def normalize(raw):
         if optional not in raw:
             snap.pop(optional)
     return snap
+
+
+def metadata_filter(metadata):
+    """Cinder's ``metadata`` query value: a dict literal it parses with ast.literal_eval.
+
+    A literal Cinder cannot parse silently matches nothing, so always build it here.
+    """
+    return json.dumps(metadata, sort_keys=True)
 
 
 def label(snapshot):
@@ -75,12 +84,17 @@ class Snapshots(object):
                                     missing_ok=True)
         return normalize(body["snapshot"]) if body else None
 
-    def list(self, filters=None, all_projects=False, details=True, sort=None, limit=None, marker=None):
+    def list(self, filters=None, all_projects=False, details=True, sort=None, limit=None, marker=None, sort_key=None,
+             sort_dir=None):
         params = dict(filters or {})
         if all_projects:
             params["all_tenants"] = "1"
         if sort:
             params["sort"] = sort
+        if sort_key:
+            params["sort_key"] = sort_key
+        if sort_dir:
+            params["sort_dir"] = sort_dir
         path = "/snapshots/detail" if details else "/snapshots"
         raw = self.client.list_all(path, "snapshots", "could not list snapshots", params=params, limit=limit,
                                    marker=marker)
@@ -94,6 +108,31 @@ class Snapshots(object):
                                  % (len(found), name, volume_id, ", ".join(sorted(s["id"] for s in found))),
                                  snapshot_ids=sorted(s["id"] for s in found))
         return found[0] if found else None
+
+    def volume_id_of(self, volume_ref, verify=False):
+        """A volume's id. A name is resolved now; an id is trusted (saving a request) unless ``verify``."""
+        if not volume_ref:
+            return None
+        if looks_like_uuid(volume_ref) and not verify:
+            return volume_ref
+        return self.find_volume(volume_ref)["id"]
+
+    def identify(self, snapshot_id=None, volume_ref=None, name=None):
+        """The one snapshot the user means: by id, or by (volume, name). Returns (snapshot or None, volume id).
+
+        Never by name across the project. When id and volume are both given they must agree.
+        """
+        volume_id = self.volume_id_of(volume_ref)
+        if snapshot_id:
+            snap = self.get(snapshot_id)
+            if snap and volume_id and snap["volume_id"] != volume_id:
+                raise CinderopsError("snapshot %s belongs to volume %s, not to volume %s; id and volume disagree"
+                                     % (snap["id"], snap["volume_id"], volume_ref))
+            return snap, volume_id
+        if not volume_id:
+            raise CinderopsError("volume is required to find snapshot %r by name (snapshots are never looked up by "
+                                 "name across the project); or give id" % name)
+        return self.find_on_volume(volume_id, name), volume_id
 
     def user_message(self, snapshot_id):
         """Cinder's newest user message about a snapshot (why an action failed), if any."""

@@ -190,7 +190,7 @@ from ansible_collections.cinderops.snapshots.plugins.module_utils.diff import (
     apply_metadata, diff_of, field_changes, metadata_changes)
 from ansible_collections.cinderops.snapshots.plugins.module_utils.snapshots import Snapshots, label
 from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import (
-    check_metadata, check_text, check_timeout, looks_like_uuid)
+    check_metadata, check_text, check_timeout)
 
 TRANSITIONAL = ("creating", "updating", "restoring", "backing-up", "unmanaging")
 
@@ -211,8 +211,7 @@ class SnapshotModule(CinderopsModule):
     def run(self):
         wanted = self.wanted()
         self.snapshots = Snapshots(self.connect())
-        volume_id = self.volume_id()
-        current = self.find(volume_id)
+        current, volume_id = self.snapshots.identify(self.params["id"], self.params["volume"], wanted["name"])
         if self.params["state"] == "absent":
             self.make_absent(current)
         else:
@@ -231,25 +230,6 @@ class SnapshotModule(CinderopsModule):
             description=check_text("description", _strip(self.params["description"]), allow_newline=False),
             metadata=check_metadata("metadata", self.params["metadata"]),
         )
-
-    # ---------------------------------------------------------------- what is there
-    def volume_id(self):
-        """The volume's id; a name is resolved now, an id is trusted until a create needs the volume."""
-        ref = self.params["volume"]
-        if not ref:
-            return None
-        if looks_like_uuid(ref):
-            return ref
-        return self.snapshots.find_volume(ref)["id"]
-
-    def find(self, volume_id):
-        if self.params["id"]:
-            snap = self.snapshots.get(self.params["id"])
-            if snap and volume_id and snap["volume_id"] != volume_id:
-                raise CinderopsError("snapshot %s belongs to volume %s, not to volume %s; id and volume disagree"
-                                     % (snap["id"], snap["volume_id"], self.params["volume"]))
-            return snap
-        return self.snapshots.find_on_volume(volume_id, _strip(self.params["name"]))
 
     # ---------------------------------------------------------------- the difference
     def make_present(self, current, volume_id, wanted):

@@ -1,0 +1,223 @@
+#!/usr/bin/python
+# Copyright (c) 2026 cinderops.snapshots contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: snapshot_info
+short_description: List OpenStack Cinder volume snapshots, filtered by the server
+version_added: 1.0.0
+description:
+  - Lists Cinder (Block Storage v3) volume snapshots, following every page.
+  - Every filter, including O(metadata), is applied by Cinder, not in Python, so large projects list fast.
+  - Returns a list, V([]) when nothing matches. Never changes anything.
+author:
+  - cinderops.snapshots contributors
+options:
+  id:
+    description: Only the snapshot with this id.
+    type: str
+  name:
+    description: Only snapshots with exactly this name.
+    type: str
+    aliases: [display_name]
+  volume:
+    description:
+      - Only snapshots of this volume, by name or id. A volume name that matches no volume is an error, not an empty
+        list.
+    type: str
+  status:
+    description: Only snapshots in this status.
+    type: str
+    choices: [available, backing-up, creating, deleted, deleting, error, error_deleting, restoring, unmanaging, updating]
+  metadata:
+    description:
+      - Only snapshots whose metadata has every one of these keys with these values. Filtered by Cinder.
+      - Numbers and booleans are compared as the strings they become (V(true)/V(false)).
+    type: dict
+  all_projects:
+    description:
+      - List the snapshots of every project. Needs an admin; for other users the task fails rather than silently
+        listing only their own project.
+    type: bool
+    default: false
+  project_id:
+    description: Only snapshots of this project. Admin only; implies O(all_projects).
+    type: str
+  details:
+    description:
+      - Return the detail view (with C(progress), C(project_id), C(user_id)). With V(false), the shorter summary view.
+    type: bool
+    default: true
+  sort:
+    description:
+      - Sort keys with optional directions, for example V(created_at:desc) or V(name:asc). Cinder adds
+        C(created_at) and C(id) as tie-breakers. The default order is newest first.
+    type: list
+    elements: str
+  sort_key:
+    description: The older single sort key. Use O(sort) instead. Cannot be combined with O(sort).
+    type: str
+  sort_dir:
+    description: Direction for O(sort_key).
+    type: str
+    choices: [asc, desc]
+  limit:
+    description: The most snapshots to return in total. Pages are still as large as Cinder serves.
+    type: int
+  marker:
+    description: Resume listing after the snapshot with this id (as returned by a previous, limited call).
+    type: str
+extends_documentation_fragment:
+  - cinderops.snapshots.cloud
+  - cinderops.snapshots.attributes.INFO
+seealso:
+  - module: cinderops.snapshots.snapshot
+  - module: openstack.cloud.volume_snapshot_info
+"""
+
+EXAMPLES = r"""
+- name: All snapshots of one volume, newest first
+  cinderops.snapshots.snapshot_info:
+    cloud: mycloud
+    volume: db-data
+  register: db_snapshots
+
+- name: Snapshots that the nightly rotation policy owns
+  cinderops.snapshots.snapshot_info:
+    cloud: mycloud
+    metadata:
+      "cinderops:policy": nightly
+    status: available
+    sort: [created_at:asc]
+
+- name: Every snapshot in error, across projects (admin)
+  cinderops.snapshots.snapshot_info:
+    cloud: mycloud-admin
+    all_projects: true
+    status: error
+
+- name: The first 100, then the next 100
+  cinderops.snapshots.snapshot_info:
+    cloud: mycloud
+    limit: 100
+    marker: "{{ previous.snapshots[-1].id }}"
+"""
+
+RETURN = r"""
+snapshots:
+  description:
+    - The matching snapshots, in the same shape as the RV(cinderops.snapshots.snapshot#module:snapshot) of
+      M(cinderops.snapshots.snapshot); V([]) when nothing matches.
+    - With O(details=false), only id, name, description, volume_id, status, size, metadata, created_at and
+      updated_at are set; the other keys are null.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - id: 2bb856e1-b3d8-4432-a858-09e4ce939389
+      name: nightly-20261126T020000Z
+      description: null
+      volume_id: 5aa119a8-d25b-45a7-8d1b-88e127885635
+      status: available
+      size: 10
+      metadata: {"cinderops:policy": "nightly"}
+      progress: 100%
+      project_id: bab7d5c60cd041a0a36f7c4b6e1dd978
+      user_id: 4f2ae3d3e9cd4d58a0b4ae2dc87ab0f9
+      created_at: "2026-11-26T02:00:03.000000"
+      updated_at: "2026-11-26T02:00:04.000000"
+"""
+
+from ansible_collections.cinderops.snapshots.plugins.module_utils.cloud import CinderopsError, CinderopsModule
+from ansible_collections.cinderops.snapshots.plugins.module_utils.snapshots import Snapshots, metadata_filter
+from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import InputError, check_metadata
+
+STATUSES = ["available", "backing-up", "creating", "deleted", "deleting", "error", "error_deleting", "restoring",
+            "unmanaging", "updating"]
+
+
+class SnapshotInfoModule(CinderopsModule):
+    wait_options = False
+    argument_spec = dict(
+        id=dict(type="str"),
+        name=dict(type="str", aliases=["display_name"]),
+        volume=dict(type="str"),
+        status=dict(type="str", choices=STATUSES),
+        metadata=dict(type="dict"),
+        all_projects=dict(type="bool", default=False),
+        project_id=dict(type="str"),
+        details=dict(type="bool", default=True),
+        sort=dict(type="list", elements="str"),
+        sort_key=dict(type="str", no_log=False),
+        sort_dir=dict(type="str", choices=["asc", "desc"]),
+        limit=dict(type="int"),
+        marker=dict(type="str"),
+    )
+    module_kwargs = dict(mutually_exclusive=[("sort", "sort_key"), ("sort", "sort_dir")])
+
+    def run(self):
+        sort = self.wanted_sort()
+        metadata = check_metadata("metadata", self.params["metadata"])
+        if self.params["limit"] is not None and self.params["limit"] < 0:
+            raise InputError("limit must be 0 or more (got %d)" % self.params["limit"])
+        snapshots = Snapshots(self.connect())
+        filters = self.server_filters(snapshots, metadata)
+        all_projects = self.params["all_projects"] or bool(self.params["project_id"])
+        if all_projects and not snapshots.client.is_admin():
+            raise CinderopsError("all_projects and project_id need an admin, and this user is not an admin in its "
+                                 "project (Cinder would silently list only the user's own project)")
+        if self.params["id"]:
+            found = self.by_id(snapshots, filters, metadata)
+        elif self.params["limit"] == 0:
+            found = []
+        else:
+            found = snapshots.list(filters, all_projects=all_projects, details=self.params["details"], sort=sort,
+                                   limit=self.params["limit"], marker=self.params["marker"],
+                                   sort_key=self.params["sort_key"], sort_dir=self.params["sort_dir"])
+        self.exit(changed=False, snapshots=found)
+
+    def wanted_sort(self):
+        """``key[:dir]`` items checked here, so a typo fails before any request."""
+        if not self.params["sort"]:
+            return None
+        for item in self.params["sort"]:
+            key, _, direction = item.partition(":")
+            if not key or direction not in ("", "asc", "desc"):
+                raise InputError("sort item %r must be key or key:asc or key:desc" % item)
+        return ",".join(self.params["sort"])
+
+    def server_filters(self, snapshots, metadata):
+        filters = {}
+        if self.params["volume"]:
+            filters["volume_id"] = snapshots.volume_id_of(self.params["volume"], verify=True)
+        for key in ("name", "status", "project_id"):
+            if self.params[key]:
+                filters[key] = self.params[key]
+        if metadata:
+            if not snapshots.client.supports("3.22"):
+                raise CinderopsError("the metadata filter needs microversion 3.22; this cloud speaks %s"
+                                     % snapshots.client.microversion)
+            filters["metadata"] = metadata_filter(metadata)
+        return filters
+
+    def by_id(self, snapshots, filters, metadata):
+        """One GET; the other filters still apply, so the answer is the same as a listing's."""
+        snap = snapshots.get(self.params["id"])
+        if snap is None:
+            return []
+        for key in ("volume_id", "name", "status", "project_id"):
+            if key in filters and snap.get(key) != filters[key]:
+                return []
+        if metadata and any(snap["metadata"].get(k) != v for k, v in metadata.items()):
+            return []
+        return [snap]
+
+
+def main():
+    SnapshotInfoModule()()
+
+
+if __name__ == "__main__":
+    main()
