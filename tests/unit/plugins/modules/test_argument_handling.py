@@ -1,0 +1,79 @@
+# Copyright (c) 2026 cinderops.snapshots contributors
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Modules' argument handling: bad input fails with one clear line before any connection is made."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.cinderops.snapshots.plugins.module_utils import cloud
+from ansible_collections.cinderops.snapshots.plugins.modules import snapshot, snapshot_info, snapshot_metadata
+
+
+@pytest.fixture(autouse=True)
+def no_connection(monkeypatch):
+    """Any attempt to connect fails the test: these checks must happen first."""
+    def refuse(self):
+        raise AssertionError("connect() was called")
+    monkeypatch.setattr(cloud.CinderopsModule, "connect", refuse)
+
+
+def run_module(module_class, args, capsys):
+    with patch_module_args(args):
+        with pytest.raises(SystemExit) as exit_info:
+            module_class()()
+    out = json.loads(capsys.readouterr().out)
+    return exit_info.value.code, out
+
+
+@pytest.mark.parametrize("args, expect", [
+    ({"volume": "v", "name": "a", "timeout": 0}, "timeout must be greater than 0"),
+    ({"name": "a"}, "volume is required"),
+    ({"volume": "v"}, "one of the following is required: id, name"),
+    ({"volume": "v", "name": "x" * 256}, "name is 256 characters long"),
+    ({"volume": "v", "name": "a", "description": "1\n2"}, "description must not contain a newline"),
+    ({"volume": "v", "name": "a", "metadata": {"a/b": "c"}}, "metadata key 'a/b' is not accepted"),
+    ({"volume": "v", "name": "a", "state": "gone"}, "value of state must be one of: present, absent"),
+])
+def test_snapshot_bad_input(args, expect, capsys):
+    code, out = run_module(snapshot.SnapshotModule, args, capsys)
+    assert code == 1 and out["failed"] and expect in out["msg"]
+    assert "most recent call last" not in json.dumps(out)
+
+
+def test_snapshot_secrets_are_no_log():
+    spec = cloud.connection_argument_spec()
+    assert spec["auth"]["no_log"] and spec["client_key"]["no_log"]
+    assert spec["validate_certs"].get("default") is None  # the cloud config decides; TLS on unless it says off
+
+
+def test_snapshot_aliases_match_openstack_cloud(capsys):
+    code, out = run_module(snapshot.SnapshotModule, {"display_name": "a", "timeout": -1, "volume": "v"}, capsys)
+    assert "timeout" in out["msg"]
+
+
+@pytest.mark.parametrize("args, expect", [
+    ({"limit": -1}, "limit must be 0 or more"),
+    ({"sort": ["name:sideways"]}, "must be key or key:asc or key:desc"),
+    ({"sort": ["name"], "sort_key": "name"}, "mutually exclusive"),
+    ({"metadata": {"": "x"}}, "is not accepted"),
+])
+def test_info_bad_input(args, expect, capsys):
+    code, out = run_module(snapshot_info.SnapshotInfoModule, args, capsys)
+    assert code == 1 and expect in out["msg"]
+
+
+@pytest.mark.parametrize("args, expect", [
+    ({"id": "x"}, "one of the following is required: metadata, keys"),
+    ({"id": "x", "keys": ["a"]}, "state is present but all of the following are missing: metadata"),
+    ({"id": "x", "keys": ["cinderops:policy"], "state": "absent"}, "reserved cinderops: namespace"),
+    ({"id": "x", "keys": ["a/b"], "state": "absent"}, "key 'a/b' is not accepted"),
+    ({"id": "x", "metadata": {"k": ["v"]}}, "must be a string"),
+    ({"id": "x", "metadata": {"k": "v"}, "keys": ["k"], "purge": True, "state": "absent"}, "mutually exclusive"),
+])
+def test_metadata_bad_input(args, expect, capsys):
+    code, out = run_module(snapshot_metadata.SnapshotMetadataModule, args, capsys)
+    assert code == 1 and expect in out["msg"]
