@@ -65,3 +65,14 @@ ensure_layout() {
   export PATH="$VENV/bin:$PATH"
   export OS_CLIENT_CONFIG_FILE="${CINDEROPS_CLOUD_DIR:-$LOCAL/cloud}/clouds.yaml"
 }
+
+# ansible-test wants its working directory to really be .../ansible_collections/NS/NAME (it reads the
+# physical path), so sanity runs on an exported copy of the tracked and new files, made fresh each time.
+export_for_sanity() {
+  local dest="$LOCAL/sanity/ansible_collections/cinderops/snapshots"
+  rm -rf "$dest" && mkdir -p "$dest" || return 1
+  (cd "$REPO" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$dest" || return 1
+  # ansible-test lists a collection's files through git; give the copy its own throwaway index.
+  (cd "$dest" && git init -q && git add -A) >/dev/null || return 1
+  echo "$dest"
+}

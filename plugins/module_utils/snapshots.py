@@ -220,9 +220,8 @@ class Snapshots(object):
 
     # ------------------------------------------------------------ waiting
     def wait_available(self, snapshot, timeout, **clock):
-        result, _ = waiting.wait_for(lambda: self.get(snapshot["id"]), waiting.judge_available(label(snapshot)),
-                                     timeout, waiting.describe_status, **clock)
-        return result
+        return waiting.wait_for(lambda: self.get(snapshot["id"]), waiting.judge_available(label(snapshot)),
+                                timeout, waiting.describe_status, **clock)[0]
 
     def wait_deleted(self, snapshot, timeout, **clock):
         waiting.wait_for(lambda: self.get(snapshot["id"]),

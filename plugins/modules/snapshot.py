@@ -17,7 +17,7 @@ description:
   - Fails fast, with the reason, when a snapshot lands in C(error) or C(error_deleting), or when the backend refuses
     a delete because volumes were created from the snapshot.
 author:
-  - cinderops.snapshots contributors
+  - cinderops.snapshots maintainers (@cinderops)
 options:
   id:
     description:
@@ -43,7 +43,7 @@ options:
   metadata:
     description:
       - Metadata keys and values to set. Merged into the snapshot's metadata unless O(purge_metadata=true).
-      - Keys are 1 to 255 letters, digits, spaces and C(- _ : .) (what Cinder 2026.1 accepts); values are strings of
+      - Keys are 1 to 255 letters, digits, spaces, C(-), C(_), C(:) and C(.) (what Cinder 2026.1 accepts); values are strings of
         at most 255 characters. Numbers and booleans are converted to strings (V(true)/V(false)).
       - Left alone when not given.
     type: dict

@@ -13,7 +13,7 @@ description:
   - Every filter, including O(metadata), is applied by Cinder, not in Python, so large projects list fast.
   - Returns a list, V([]) when nothing matches. Never changes anything.
 author:
-  - cinderops.snapshots contributors
+  - cinderops.snapshots maintainers (@cinderops)
 options:
   id:
     description: Only the snapshot with this id.
@@ -183,7 +183,7 @@ class SnapshotInfoModule(CinderopsModule):
         if not self.params["sort"]:
             return None
         for item in self.params["sort"]:
-            key, _, direction = item.partition(":")
+            key, _sep, direction = item.partition(":")
             if not key or direction not in ("", "asc", "desc"):
                 raise InputError("sort item %r must be key or key:asc or key:desc" % item)
         return ",".join(self.params["sort"])

@@ -17,7 +17,7 @@ description:
     C(cinderops:hold), C(cinderops:hold_until)) may be set, but are kept by O(purge) and deleted only with
     O(allow_reserved=true).
 author:
-  - cinderops.snapshots contributors
+  - cinderops.snapshots maintainers (@cinderops)
 options:
   id:
     description: The snapshot's id.
@@ -33,14 +33,13 @@ options:
     description:
       - Keys and values. With O(state=present) they are set; with O(state=absent) these keys are deleted (their values
         are ignored).
-      - Keys are 1 to 255 letters, digits, spaces and C(- _ : .) (what Cinder 2026.1 accepts); values are strings of
+      - Keys are 1 to 255 letters, digits, spaces, C(-), C(_), C(:) and C(.) (what Cinder 2026.1 accepts); values are strings of
         at most 255 characters. Numbers and booleans are converted to strings (V(true)/V(false)).
     type: dict
   keys:
     description: Keys to delete with O(state=absent). Keys that are already gone are fine.
     type: list
     elements: str
-    no_log: false
   state:
     description: Whether the keys should be there (V(present)) or not (V(absent)).
     type: str
@@ -145,7 +144,7 @@ class SnapshotMetadataModule(CinderopsModule):
         wanted = check_metadata("metadata", self.params["metadata"])
         doomed = self.keys_to_delete(wanted)
         snapshots = Snapshots(self.connect())
-        snap, _ = snapshots.identify(self.params["id"], self.params["volume"], self.params["name"])
+        snap = snapshots.identify(self.params["id"], self.params["volume"], self.params["name"])[0]
         if snap is None:
             raise CinderopsError("snapshot %s was not found" % (self.params["id"] or "%r on volume %s" % (
                 self.params["name"], self.params["volume"])))

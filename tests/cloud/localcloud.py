@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) 2026 cinderops.snapshots contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -182,10 +181,9 @@ def check_port_free(service, port):
         try:
             s.bind((HOST, port))
         except OSError:
-            raise CloudError("%s: port %s:%d is busy (another process listens there); set CINDEROPS_%s_PORT "
-                             "to move it; log: %s" % (service, HOST, port,
-                                                       service.upper().replace("-API", "").replace("-", "_"),
-                                                       log_path(service)))
+            variable = "CINDEROPS_%s_PORT" % service.upper().replace("-API", "").replace("-", "_")
+            raise CloudError("%s: port %s:%d is busy (another process listens there); set %s to move it; log: %s"
+                             % (service, HOST, port, variable, log_path(service)))
 
 
 def wait_until(service, proc_or_pid, ready, timeout):
@@ -226,7 +224,7 @@ def run(argv, service, env=None, timeout=300, input_text=None):
     full_env.update(env or {})
     try:
         res = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout,
-                             input=input_text, cwd=STATE)
+                             input=input_text, cwd=STATE, check=False)
     except subprocess.TimeoutExpired:
         raise CloudError("%s: '%s' timed out after %ds; log: %s" % (service, " ".join(argv[:3]), timeout,
                                                                     log_path(service)))
@@ -328,13 +326,13 @@ def start_mariadb():
     proc = spawn("mariadb", ["mariadbd", "--no-defaults", "--datadir=" + datadir, "--socket=" + mariadb_socket(),
                              "--port=%d" % PORTS["mariadb"], "--bind-address=" + HOST, "--user=root",
                              "--skip-name-resolve", "--innodb-buffer-pool-size=128M", "--max-connections=500",
-                             "--innodb-flush-log-at-trx-commit=2", "--pid-file=" + os.path.join(STATE, "mariadb",
-                                                                                                 "mariadbd.pid")])
+                             "--innodb-flush-log-at-trx-commit=2",
+                             "--pid-file=" + os.path.join(STATE, "mariadb", "mariadbd.pid")])
 
     def ready():
         return os.path.exists(mariadb_socket()) and subprocess.run(
             ["mariadb-admin", "--no-defaults", "--socket=" + mariadb_socket(), "-u", "root", "ping"],
-            capture_output=True).returncode == 0
+            capture_output=True, check=False).returncode == 0
     wait_until("mariadb", proc, ready, START_TIMEOUT["mariadb"])
     statements = []
     for db in ("keystone", "cinder"):
@@ -395,7 +393,7 @@ def start_rabbitmq():
         if not port_open(PORTS["rabbitmq"]):
             return False
         return subprocess.run([RABBITMQCTL, "-q", "await_startup", "--timeout", "5"], env={**os.environ, **env},
-                              capture_output=True).returncode == 0
+                              capture_output=True, check=False).returncode == 0
     wait_until("rabbitmq", proc, ready, START_TIMEOUT["rabbitmq"])
 
 
@@ -497,7 +495,7 @@ class Api(object):
             "project": {"name": project, "domain": {"id": "default"}}}
         body = {"auth": {"identity": {"methods": ["password"], "password": {
             "user": {"name": user, "domain": {"id": "default"}, "password": password}}}, "scope": scope}}
-        status, data, headers = cls().call("POST", keystone_url() + "/auth/tokens", body)
+        data, headers = cls().call("POST", keystone_url() + "/auth/tokens", body)[1:]
         api = cls(headers["X-Subject-Token"])
         api.catalog = data["token"].get("catalog", [])
         api.project_id = (data["token"].get("project") or {}).get("id")
@@ -512,7 +510,7 @@ def ensure_identity():
     ks = keystone_url()
 
     def find(kind, name, key=None):
-        _, data, _ = api.call("GET", "%s/%s?name=%s" % (ks, kind, name))
+        data = api.call("GET", "%s/%s?name=%s" % (ks, kind, name))[1]
         items = data[key or kind]
         return items[0]["id"] if items else None
 
@@ -520,7 +518,7 @@ def ensure_identity():
         found = find(kind, name)
         if found:
             return found
-        _, data, _ = api.call("POST", "%s/%s" % (ks, kind), {key: body})
+        data = api.call("POST", "%s/%s" % (ks, kind), {key: body})[1]
         return data[key]["id"]
 
     roles = {r: ensure("roles", r, {"name": r}, "role") for r in ("admin", "member", "reader", "service")}
@@ -537,10 +535,10 @@ def ensure_identity():
     for user, project, role in (("cinder", "service", "admin"), ("cinder", "service", "service"),
                                 ("demo", "demo", "member"), ("reader", "demo", "reader")):
         api.call("PUT", "%s/projects/%s/users/%s/roles/%s" % (ks, projects[project], users[user], roles[role]))
-    _, data, _ = api.call("GET", ks + "/services?type=block-storage")
+    data = api.call("GET", ks + "/services?type=block-storage")[1]
     service_id = data["services"][0]["id"] if data["services"] else api.call(
         "POST", ks + "/services", {"service": {"name": "cinder", "type": "block-storage"}})[1]["service"]["id"]
-    _, data, _ = api.call("GET", ks + "/endpoints?service_id=" + service_id)
+    data = api.call("GET", ks + "/endpoints?service_id=" + service_id)[1]
     have = {e["interface"] for e in data["endpoints"]}
     for interface in ("public", "internal", "admin"):
         if interface not in have:
@@ -644,7 +642,7 @@ def wait_status(api, url, key, want, timeout, gone_ok=False):
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
-        status, data, _ = api.call("GET", url, expect=(200, 404))
+        status, data = api.call("GET", url, expect=(200, 404))[:2]
         if status == 404:
             if gone_ok:
                 return "gone"
@@ -665,7 +663,7 @@ def round_trip(timeout=120):
     base = cinder_url(api)
     deadline = time.monotonic() + timeout
     while True:
-        _, data, _ = api.call("POST", base + "/volumes", {"volume": {"size": 1, "name": "cinderops-readiness"}})
+        data = api.call("POST", base + "/volumes", {"volume": {"size": 1, "name": "cinderops-readiness"}})[1]
         vol_url = "%s/volumes/%s" % (base, data["volume"]["id"])
         try:
             wait_status(api, vol_url, "volume", "available", 60)
@@ -683,7 +681,7 @@ def round_trip(timeout=120):
 def set_default_quotas():
     """Quotas come from cinder.conf; this checks the admin project sees them."""
     api = Api.login("admin", ADMIN_PASSWORD, project="admin")
-    _, data, _ = api.call("GET", "%s/os-quota-sets/%s" % (cinder_url(api), api.project_id))
+    data = api.call("GET", "%s/os-quota-sets/%s" % (cinder_url(api), api.project_id))[1]
     quota = data["quota_set"]
     if quota["snapshots"] < 6000 or quota["volumes"] < 500:
         raise CloudError("cinder-api: quotas too low (snapshots %s, volumes %s); log: %s"
@@ -804,7 +802,7 @@ def cmd_backdate(args):
         raise CloudError("backdate: give ID=TIMESTAMP pairs or --file")
     statements = []
     for pair in pairs:
-        sid, _, ts = pair.partition("=")
+        sid, ts = (pair.split("=", 1) + [""])[:2]
         if not _UUID.match(sid) or not _TS.match(ts):
             raise CloudError("backdate: %r is not SNAPSHOT_ID=YYYY-MM-DDTHH:MM:SS (UTC)" % pair)
         ts = ts.replace("T", " ").rstrip("Z").replace("+00:00", "")
@@ -871,7 +869,7 @@ def cmd_reset(args):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="tests/cloud/cloud", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="tests/cloud/cloud", description=__doc__.split("\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="install what is missing, start and verify the cloud").set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop the processes this tool started").set_defaults(func=cmd_down)

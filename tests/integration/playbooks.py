@@ -77,7 +77,7 @@ def run_playbook(plays, check=False, diff=False, extra_vars=None, env=None, time
             "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
         })
         full_env.update(env or {})
-        proc = subprocess.run(argv, capture_output=True, text=True, env=full_env, timeout=timeout, cwd=tmp)
+        proc = subprocess.run(argv, capture_output=True, text=True, env=full_env, timeout=timeout, cwd=tmp, check=False)
         tasks = []
         if os.path.exists(capture):
             with open(capture) as f:

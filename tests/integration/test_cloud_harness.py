@@ -90,7 +90,7 @@ def test_delete_with_dependent_volume_is_refused_after_202(admin, tracker):
 
 def test_backdated_created_at_is_read_back_through_the_api(admin, tracker):
     vol = tracker.volume()
-    snaps = [tracker.snapshot(admin, vol.id) for _ in range(3)]
+    snaps = [tracker.snapshot(admin, vol.id) for _i in range(3)]
     wanted = {snaps[0].id: "2024-02-29T12:00:00", snaps[1].id: "2025-12-31T23:59:59", snaps[2].id: "2019-01-01T00:00:00"}
     cloudkit.backdate(wanted)
     for sid, ts in wanted.items():

@@ -58,7 +58,7 @@ def seeded(cloud, admin):
 
 def test_info_follows_every_page_past_1000(seeded):
     log = RequestLog()
-    _, res = ok(INFO, {"volume": seeded["big"].id})
+    _changed, res = ok(INFO, {"volume": seeded["big"].id})
     snaps = res["snapshots"]
     assert len(snaps) == 1200 and len({s["id"] for s in snaps}) == 1200
     assert all(s["volume_id"] == seeded["big"].id for s in snaps)
@@ -70,38 +70,38 @@ def test_info_follows_every_page_past_1000(seeded):
 
 def test_info_limit_marker_and_exactly_full_page(seeded):
     log = RequestLog()
-    _, res = ok(INFO, {"volume": seeded["big"].id, "limit": 1000})
+    _changed, res = ok(INFO, {"volume": seeded["big"].id, "limit": 1000})
     assert len(res["snapshots"]) == 1000
     # A limit reached: no extra request for the empty page.
     assert len(snapshot_gets(log)) == 1
-    _, rest = ok(INFO, {"volume": seeded["big"].id, "marker": res["snapshots"][-1]["id"]})
+    _changed, rest = ok(INFO, {"volume": seeded["big"].id, "marker": res["snapshots"][-1]["id"]})
     assert len(rest["snapshots"]) == 200
     assert not {s["id"] for s in rest["snapshots"]} & {s["id"] for s in res["snapshots"]}
-    _, few = ok(INFO, {"volume": seeded["big"].name, "limit": 3, "sort": ["name:asc"]})
+    _changed, few = ok(INFO, {"volume": seeded["big"].name, "limit": 3, "sort": ["name:asc"]})
     assert [s["name"] for s in few["snapshots"]] == ["%s-%05d" % (seeded["prefix"], i) for i in range(3)]
 
 
 def test_info_metadata_filter_is_applied_by_the_server(seeded):
     log = RequestLog()
-    _, res = ok(INFO, {"metadata": {"batch": seeded["prefix"], "tier": "gold"}})
+    _changed, res = ok(INFO, {"metadata": {"batch": seeded["prefix"], "tier": "gold"}})
     assert sorted(s["id"] for s in res["snapshots"]) == sorted(s.id for s in seeded["tagged"][:2])
     gets = snapshot_gets(log)
     assert len(gets) == 1 and "metadata=" in gets[0][1]
-    _, res = ok(INFO, {"metadata": {"batch": seeded["prefix"]}, "volume": seeded["small"].id, "status": "available"})
+    _changed, res = ok(INFO, {"metadata": {"batch": seeded["prefix"]}, "volume": seeded["small"].id, "status": "available"})
     assert len(res["snapshots"]) == 3
-    _, res = ok(INFO, {"metadata": {"batch": "nothing-has-this"}})
+    _changed, res = ok(INFO, {"metadata": {"batch": "nothing-has-this"}})
     assert res["snapshots"] == []
 
 
 def test_info_by_id_name_and_summary_view(seeded):
     sid = seeded["tagged"][0].id
-    _, res = ok(INFO, {"id": sid})
+    _changed, res = ok(INFO, {"id": sid})
     assert [s["id"] for s in res["snapshots"]] == [sid] and res["snapshots"][0]["progress"] == "100%"
-    _, res = ok(INFO, {"id": sid, "volume": seeded["big"].id})
+    _changed, res = ok(INFO, {"id": sid, "volume": seeded["big"].id})
     assert res["snapshots"] == []
-    _, res = ok(INFO, {"id": "11111111-2222-3333-4444-555555555555"})
+    _changed, res = ok(INFO, {"id": "11111111-2222-3333-4444-555555555555"})
     assert res["snapshots"] == []
-    _, res = ok(INFO, {"name": seeded["tagged"][2].name, "details": False})
+    _changed, res = ok(INFO, {"name": seeded["tagged"][2].name, "details": False})
     assert len(res["snapshots"]) == 1 and res["snapshots"][0]["progress"] is None
     assert res["snapshots"][0]["metadata"]["tier"] == "silver"
     outcome, res = one(INFO, {"id": sid}, check=True)
@@ -111,18 +111,18 @@ def test_info_by_id_name_and_summary_view(seeded):
 def test_info_all_projects_as_admin_and_as_demo(admin, demo, tracker):
     vol = tracker.volume(conn=demo)
     mine = tracker.snapshot(demo, vol.id, name=unique("demo"))
-    _, res = ok(INFO, {"all_projects": True, "name": mine.name})
+    _changed, res = ok(INFO, {"all_projects": True, "name": mine.name})
     assert [s["id"] for s in res["snapshots"]] == [mine.id]
     assert res["snapshots"][0]["project_id"] == demo.current_project_id
-    _, res = ok(INFO, {"name": mine.name})
+    _changed, res = ok(INFO, {"name": mine.name})
     assert res["snapshots"] == []
-    _, res = ok(INFO, {"project_id": demo.current_project_id, "volume": vol.id})
+    _changed, res = ok(INFO, {"project_id": demo.current_project_id, "volume": vol.id})
     assert [s["id"] for s in res["snapshots"]] == [mine.id]
     msg = failed(INFO, {"all_projects": True}, cloud="local-demo")
     assert "not an admin" in msg
     msg = failed(INFO, {"project_id": admin.current_project_id}, cloud="local-demo")
     assert "not an admin" in msg
-    _, res = ok(INFO, {"volume": vol.id}, cloud="local-demo")
+    _changed, res = ok(INFO, {"volume": vol.id}, cloud="local-demo")
     assert [s["id"] for s in res["snapshots"]] == [mine.id]
 
 
@@ -158,7 +158,7 @@ def test_metadata_merge_rerun_and_read_back(admin, snap):
     assert changed and res["metadata"] == {"keep": "me", "cinderops:policy": "p1", "a": "1", "n": "5", "b": "true"}
     assert server_metadata(admin, snap.id) == res["metadata"] and res["snapshot_id"] == snap.id
     log = RequestLog()
-    changed, _ = ok(META, {"id": snap.id, "metadata": {"a": "1", "n": 5}})
+    changed, _result = ok(META, {"id": snap.id, "metadata": {"a": "1", "n": 5}})
     assert not changed and log.writes() == []
 
 
@@ -190,7 +190,7 @@ def test_metadata_reserved_keys_need_allow_reserved(admin, snap):
     msg = failed(META, {"id": snap.id, "keys": ["cinderops:policy"], "state": "absent"})
     assert "reserved" in msg and "allow_reserved" in msg and log.writes() == []
     # Setting a hold is allowed without the switch.
-    changed, _ = ok(META, {"id": snap.id, "metadata": {"cinderops:hold": "audit"}})
+    changed, _result = ok(META, {"id": snap.id, "metadata": {"cinderops:hold": "audit"}})
     assert changed
     changed, res = ok(META, {"id": snap.id, "metadata": {"keep": "me"}, "purge": True, "allow_reserved": True})
     assert changed and res["metadata"] == {"keep": "me"} == server_metadata(admin, snap.id)

@@ -91,7 +91,7 @@ def test_update_description_and_merge_or_purge_metadata(admin, vol):
 
 
 def test_rename_by_id(admin, vol):
-    _, res = ok(dict(volume=vol.id, name=unique("old")))
+    _changed, res = ok(dict(volume=vol.id, name=unique("old")))
     sid = res["snapshot"]["id"]
     new = unique("new")
     changed, res = ok(dict(id=sid, name=new))
@@ -103,8 +103,8 @@ def test_rename_by_id(admin, vol):
 def test_same_name_on_two_volumes_is_managed_independently(admin, tracker):
     v1, v2 = tracker.volume(), tracker.volume()
     name = unique("shared")
-    _, r1 = ok(dict(volume=v1.id, name=name, description="one"))
-    _, r2 = ok(dict(volume=v2.id, name=name, description="two"))
+    _changed, r1 = ok(dict(volume=v1.id, name=name, description="one"))
+    _changed, r2 = ok(dict(volume=v2.id, name=name, description="two"))
     assert r1["snapshot"]["id"] != r2["snapshot"]["id"]
     ok(dict(volume=v1.id, name=name, description="uno"))
     assert admin.block_storage.get_snapshot(r2["snapshot"]["id"]).description == "two"
@@ -114,7 +114,7 @@ def test_same_name_on_two_volumes_is_managed_independently(admin, tracker):
 
 def test_duplicate_names_on_one_volume_fail_and_list_ids(admin, tracker, vol):
     name = unique("dup")
-    ids = sorted(tracker.snapshot(admin, vol.id, name=name).id for _ in range(2))
+    ids = sorted(tracker.snapshot(admin, vol.id, name=name).id for _i in range(2))
     msg = failed(dict(volume=vol.id, name=name, description="x"))
     assert "2 snapshots named" in msg and ids[0] in msg and ids[1] in msg
 
@@ -147,7 +147,7 @@ def test_create_that_lands_in_error_fails_fast_naming_status_and_time(admin, tra
     msg = failed(dict(volume=vol.id, name=name))
     assert "status error" in msg and "state: absent" in msg
     # ... and state=absent removes it.
-    changed, _ = ok(dict(volume=vol.id, name=name, state="absent"))
+    changed, _result = ok(dict(volume=vol.id, name=name, state="absent"))
     assert changed and snapshot_status(admin, sid) is None
 
 
@@ -155,7 +155,7 @@ def test_create_that_lands_in_error_fails_fast_naming_status_and_time(admin, tra
 
 def test_delete_waits_until_gone_and_rerun_is_unchanged(admin, vol):
     name = unique("del")
-    _, res = ok(dict(volume=vol.id, name=name))
+    _changed, res = ok(dict(volume=vol.id, name=name))
     changed, res2 = ok(dict(volume=vol.id, name=name, state="absent"))
     assert changed and res2["snapshot"] is None
     assert snapshot_status(admin, res["snapshot"]["id"]) is None
@@ -260,7 +260,7 @@ def test_check_mode_makes_no_write_and_predicts(admin, vol):
     assert res["diff"]["before"] == {"state": "absent"} and res["diff"]["after"]["metadata"] == {"k": "v"}
     assert server_snapshots(admin, vol.id) == []
     # Real run, then check mode on an update and on a delete: still no writes, exact predictions.
-    _, real = ok(dict(volume=vol.name, name=name, description="d", metadata={"k": "v"}))
+    _changed, real = ok(dict(volume=vol.name, name=name, description="d", metadata={"k": "v"}))
     log.start()
     outcome, res = one(dict(volume=vol.id, name=name, description="e", metadata={"x": "1"}), check=True, diff=True)
     assert outcome == "changed" and log.writes() == []
@@ -299,7 +299,7 @@ def test_bad_input_fails_before_any_write(cloud, args, expect):
 
 def test_id_and_volume_that_disagree(admin, tracker):
     v1, v2 = tracker.volume(), tracker.volume()
-    _, res = ok(dict(volume=v1.id, name=unique("s")))
+    _changed, res = ok(dict(volume=v1.id, name=unique("s")))
     log = RequestLog()
     msg = failed(dict(id=res["snapshot"]["id"], volume=v2.id, description="x"))
     assert "id and volume disagree" in msg and log.writes() == []

@@ -40,7 +40,7 @@ def run(fetch, judge, timeout=60, clk=None):
 
 def test_backoff_starts_at_most_half_a_second_and_caps_at_five():
     gen = intervals()
-    seq = [next(gen) for _ in range(20)]
+    seq = [next(gen) for _i in range(20)]
     assert seq[0] <= 0.5
     assert all(b >= a for a, b in zip(seq, seq[1:]))
     assert max(seq) == 5.0 and seq[-1] == 5.0
@@ -102,9 +102,9 @@ def test_timeout_must_be_positive(timeout):
 
 
 def test_delete_done_when_gone_or_deleted():
-    (snap, _), _ = run(statuses("deleting", "deleting", None), judge_deleted("s1"))
+    snap = run(statuses("deleting", "deleting", None), judge_deleted("s1"))[0][0]
     assert snap is None
-    (snap, _), _ = run(statuses("deleting", "deleted"), judge_deleted("s1"))
+    snap = run(statuses("deleting", "deleted"), judge_deleted("s1"))[0][0]
     assert snap["status"] == "deleted"
 
 
