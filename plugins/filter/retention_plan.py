@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 name: retention_plan
 short_description: Plan which Cinder volume snapshots to keep and prune with a restic-style policy
 version_added: 1.0.0
-author: cinderops.snapshots contributors
+author: cinderops.snapshots maintainers (@cinderops)
 description:
   - Applies a retention policy with the vocabulary and semantics of restic's C(forget) command to a list of Cinder volume
     snapshots, for example the C(snapshots) list returned by M(cinderops.snapshots.snapshot_info), and returns a plan

@@ -46,6 +46,7 @@ PREFERRED_MICROVERSION = "3.66"
 # Pages as large as Cinder serves by default (osapi_max_limit).
 PAGE_SIZE = 1000
 READ_RETRIES = 3
+SECRET_WORDS = ("password", "secret", "token", "key", "passcode")
 
 
 class CinderopsError(Exception):
@@ -279,9 +280,21 @@ class CinderopsModule(object):
         spec.update(self.argument_spec)
         self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
         self.params = self.ansible.params
+        self._mask_cloud_secrets(self.params.get("cloud"))
         self.check_mode = self.ansible.check_mode
         self.diff_mode = self.ansible._diff
         self.client = None
+
+    def _mask_cloud_secrets(self, value, key=""):
+        """``cloud`` may be a dict with credentials in it; keep those out of every result, as no_log would."""
+        if isinstance(value, dict):
+            for k, v in value.items():
+                self._mask_cloud_secrets(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                self._mask_cloud_secrets(v, key)
+        elif isinstance(value, str) and value and any(word in key.lower() for word in SECRET_WORDS):
+            self.ansible.no_log_values.add(value)
 
     def connect(self):
         """Connect like openstack.cloud: clouds.yaml, the ``cloud`` option, ``auth``, and OS_* variables."""

@@ -62,6 +62,7 @@ REGION = "RegionOne"
 ADMIN_PASSWORD = "cinderops-admin"
 DEMO_PASSWORD = "cinderops-demo"
 READER_PASSWORD = "cinderops-reader"
+OPS_PASSWORD = "cinderops-ops"
 SERVICE_PASSWORD = "cinderops-service"
 DB_PASSWORD = "cinderops-db"
 VOLUME_HOST = "cinderops-local"
@@ -503,7 +504,7 @@ class Api(object):
 
 
 def ensure_identity():
-    marker = os.path.join(STATE, "keystone", ".identity-2")
+    marker = os.path.join(STATE, "keystone", ".identity-3")
     if os.path.exists(marker):
         return
     api = Api.login("admin", ADMIN_PASSWORD, system=True)
@@ -523,17 +524,19 @@ def ensure_identity():
 
     roles = {r: ensure("roles", r, {"name": r}, "role") for r in ("admin", "member", "reader", "service")}
     projects = {p: ensure("projects", p, {"name": p, "domain_id": "default"}, "project")
-                for p in ("admin", "service", "demo")}
+                for p in ("admin", "service", "demo", "ops")}
     users = {
         "cinder": ensure("users", "cinder", {"name": "cinder", "domain_id": "default", "password": SERVICE_PASSWORD,
                                              "default_project_id": projects["service"]}, "user"),
         "demo": ensure("users", "demo", {"name": "demo", "domain_id": "default", "password": DEMO_PASSWORD,
                                          "default_project_id": projects["demo"]}, "user"),
+        "ops": ensure("users", "ops", {"name": "ops", "domain_id": "default", "password": OPS_PASSWORD,
+                                       "default_project_id": projects["ops"]}, "user"),
         "reader": ensure("users", "reader", {"name": "reader", "domain_id": "default", "password": READER_PASSWORD,
                                              "default_project_id": projects["demo"]}, "user"),
     }
     for user, project, role in (("cinder", "service", "admin"), ("cinder", "service", "service"),
-                                ("demo", "demo", "member"), ("reader", "demo", "reader")):
+                                ("demo", "demo", "member"), ("reader", "demo", "reader"), ("ops", "ops", "member")):
         api.call("PUT", "%s/projects/%s/users/%s/roles/%s" % (ks, projects[project], users[user], roles[role]))
     data = api.call("GET", ks + "/services?type=block-storage")[1]
     service_id = data["services"][0]["id"] if data["services"] else api.call(
@@ -701,9 +704,9 @@ def write_clouds_yaml():
                 "    region_name: %s\n    interface: public\n    identity_api_version: 3\n"
                 % (HOST, PORTS["keystone"], user, password, project, REGION))
     text = ("# Written by tests/cloud/cloud up: the project's local test cloud on %s.\n"
-            "clouds:\n  local-admin:\n%s  local-demo:\n%s  local-reader:\n%s"
+            "clouds:\n  local-admin:\n%s  local-demo:\n%s  local-ops:\n%s  local-reader:\n%s"
             % (HOST, cloud("admin", ADMIN_PASSWORD, "admin"), cloud("demo", DEMO_PASSWORD, "demo"),
-               cloud("reader", READER_PASSWORD, "demo")))
+               cloud("ops", OPS_PASSWORD, "ops"), cloud("reader", READER_PASSWORD, "demo")))
     with open(clouds_yaml_path(), "w") as f:
         f.write(text)
     os.chmod(clouds_yaml_path(), 0o600)
