@@ -9,7 +9,8 @@
 ``make`` creates volumes PREFIX-db, PREFIX-web, ... (reusing ones that exist) and, on each
 new volume, real snapshots owned by the policy (metadata cinderops:policy) whose created_at
 is then moved back in Cinder's database: one a day for the last 10 days, one a week for
-the last 8 weeks, and one a month for the last two years. Prints the volumes as JSON.
+the last 8 weeks, and one a month for the last two years (40 in all; ``--history small``:
+one a day for the last 3 days). Prints the volumes as JSON.
 Needs openstacksdk (the dev venv's python) and the cloud up.
 """
 from __future__ import annotations
@@ -29,10 +30,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NAMES = ["db", "web", "logs", "cache", "queue", "search", "mail", "files"]
 
 
-def history(now):
-    """Timestamps of a realistic two-year history, newest first, one per day/week/month."""
+def history(now, size="full"):
+    """Timestamps of a realistic two-year history, newest first, one per day/week/month (``small``: 3 days)."""
     stamps = set()
     base = now.replace(hour=2, minute=0, second=0, microsecond=0)
+    if size == "small":
+        return [base - datetime.timedelta(days=days) for days in (1, 2, 3)]
     for days in range(1, 11):
         stamps.add(base - datetime.timedelta(days=days))
     for weeks in range(2, 9):
@@ -72,7 +75,7 @@ def make(conn, args):
         volumes.append(vol)
     for vol in fresh:
         wait(lambda v=vol: conn.block_storage.get_volume(v.id).status, "available")
-    stamps = history(now)
+    stamps = history(now, args.history)
     jobs = [(vol, ts) for vol in fresh for ts in stamps]
 
     def snap(job):
@@ -112,6 +115,7 @@ def main():
     parser.add_argument("--volumes", type=int, default=3)
     parser.add_argument("--policy", default="nightly")
     parser.add_argument("--cloud", default="local-admin")
+    parser.add_argument("--history", choices=["full", "small"], default="full")
     args = parser.parse_args()
     os.environ.setdefault("OS_CLIENT_CONFIG_FILE", os.path.join(os.environ.get("CINDEROPS_LOCAL", os.path.join(
         os.path.dirname(os.path.dirname(HERE)), ".local")), "cloud", "clouds.yaml"))

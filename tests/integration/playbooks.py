@@ -24,7 +24,8 @@ class PlaybookRun(object):
         self.tasks = tasks
 
     def task(self, name):
-        found = [t for t in self.tasks if t["task"] == name]
+        # Role tasks are named "<role> : <task>".
+        found = [t for t in self.tasks if t["task"] == name or t["task"].endswith(" : " + name)]
         assert found, "no task %r in %s\n%s" % (name, [t["task"] for t in self.tasks], self.stdout[-3000:])
         return found[-1]
 
@@ -50,20 +51,27 @@ def run_tasks(tasks, cloud="local-admin", check=False, diff=False, extra_vars=No
     return run_playbook([play], check=check, diff=diff, extra_vars=extra_vars, env=env, timeout=timeout)
 
 
-def run_playbook(plays, check=False, diff=False, extra_vars=None, env=None, timeout=900, args=None):
+def run_playbook(plays, check=False, diff=False, extra_vars=None, env=None, timeout=900, args=None, inventory=None):
+    """``plays`` is a list of plays, or the name of a playbook (a path or a collection playbook's FQCN)."""
     with tempfile.TemporaryDirectory(prefix="cinderops-pb-") as tmp:
-        book = os.path.join(tmp, "play.yml")
-        with open(book, "w") as f:
-            yaml.safe_dump(plays, f, sort_keys=False)
+        if isinstance(plays, str):
+            book = plays
+        else:
+            book = os.path.join(tmp, "play.yml")
+            with open(book, "w") as f:
+                yaml.safe_dump(plays, f, sort_keys=False)
         capture = os.path.join(tmp, "capture.json")
-        argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), book, "-i", "localhost,",
-                "-e", "ansible_python_interpreter=%s" % sys.executable]
+        argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), book]
+        if inventory:
+            argv += ["-i", inventory]
+        else:
+            argv += ["-i", "localhost,", "-e", "ansible_python_interpreter=%s" % sys.executable]
         if check:
             argv.append("--check")
         if diff:
             argv.append("--diff")
-        if extra_vars:
-            argv += ["-e", json.dumps(extra_vars)]
+        for extra in ([extra_vars] if isinstance(extra_vars, (dict, str)) else extra_vars or []):
+            argv += ["-e", extra if isinstance(extra, str) else json.dumps(extra)]
         argv += list(args or [])
         full_env = dict(os.environ)
         full_env.update({
