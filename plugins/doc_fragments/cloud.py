@@ -57,6 +57,17 @@ options:
   api_timeout:
     description: Timeout in seconds for each API request.
     type: int
+  auth_cache:
+    description:
+      - Reuse the Keystone token across tasks, so that a task costs no request to Keystone (and no token
+        validation by Cinder) while the token is valid.
+      - The token, never the password, is kept in C($XDG_CACHE_HOME/cinderops.snapshots/auth/) (by default
+        C(~/.cache/...)), in a file of mode 0600 named by a hash of the auth URL, the credentials and the scope, so
+        other credentials never reuse it. It is used until 5 minutes before it expires; a token that Cinder refuses
+        is replaced.
+      - Set to V(false) to authenticate afresh in every task, as M(openstack.cloud.volume_snapshot) does.
+    type: bool
+    default: true
 requirements:
   - python >= 3.9
   - openstacksdk >= 4.0.0

@@ -15,6 +15,9 @@ turns HTTP errors into clear messages with Cinder's request id.
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import time
 import traceback
 
@@ -25,6 +28,8 @@ from ansible_collections.cinderops.snapshots.plugins.module_utils.waiting import
 
 try:
     import openstack
+    import openstack.config
+    import openstack.connection
     from openstack import exceptions as sdk_exceptions
     HAS_OPENSTACKSDK = True
     OPENSTACKSDK_IMPORT_ERROR = None
@@ -47,6 +52,8 @@ PREFERRED_MICROVERSION = "3.66"
 PAGE_SIZE = 1000
 READ_RETRIES = 3
 SECRET_WORDS = ("password", "secret", "token", "key", "passcode")
+# A cached token is reused until this many seconds before it expires.
+TOKEN_MIN_LIFE = 300
 
 
 class CinderopsError(Exception):
@@ -80,6 +87,7 @@ def connection_argument_spec():
         client_cert=dict(type="str", aliases=["cert"]),
         client_key=dict(type="str", no_log=True, aliases=["key"]),
         api_timeout=dict(type="int"),
+        auth_cache=dict(type="bool", default=True),
     )
 
 
@@ -136,14 +144,84 @@ def _version_tuple(text):
     return int(major), int(minor)
 
 
+def auth_cache_dir():
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "cinderops.snapshots", "auth")
+
+
+class TokenCache(object):
+    """Reuses a Keystone token across module runs: the token only, never the password.
+
+    Keyed by keystoneauth's cache id, a hash of the auth URL, the credentials and the
+    scope, so other credentials never get this token. The file is the user's own, mode
+    0600 in a 0700 directory; anything else about it and it is ignored. A token that
+    Cinder refuses (401) is replaced by keystoneauth, and the new one is saved.
+    """
+
+    def __init__(self, auth, directory=None):
+        self.auth = auth
+        self.path = None
+        self.saved = False
+        try:
+            cache_id = auth.get_cache_id()
+        except Exception:
+            cache_id = None
+        if cache_id:
+            name = hashlib.sha256(cache_id.encode("utf-8")).hexdigest()
+            self.path = os.path.join(directory or auth_cache_dir(), name)
+
+    def load(self):
+        if not self.path:
+            return False
+        try:
+            info = os.stat(self.path)
+            if info.st_uid != os.getuid() or info.st_mode & 0o077:
+                return False
+            with open(self.path) as f:
+                self.auth.set_auth_state(f.read())
+            if self.auth.auth_ref is None or self.auth.auth_ref.will_expire_soon(TOKEN_MIN_LIFE):
+                self.auth.set_auth_state(None)
+                return False
+        except (OSError, ValueError, KeyError, TypeError):
+            self.auth.set_auth_state(None)
+            return False
+        self.saved = True  # nothing new to write unless keystoneauth re-authenticates
+        self._token = self.auth.auth_ref.auth_token
+        return True
+
+    def save(self):
+        if not self.path:
+            return
+        ref = getattr(self.auth, "auth_ref", None)
+        if ref is None or (self.saved and getattr(self, "_token", None) == ref.auth_token):
+            return
+        try:
+            state = self.auth.get_auth_state()
+            json.loads(state)
+            directory = os.path.dirname(self.path)
+            os.makedirs(directory, mode=0o700, exist_ok=True)
+            tmp = "%s.%d.tmp" % (self.path, os.getpid())
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(state)
+            os.replace(tmp, self.path)
+            self.saved = True
+            self._token = ref.auth_token
+        except (OSError, TypeError, ValueError):
+            pass  # a cache that cannot be written only costs a token request next time
+
+
 class CinderClient(object):
     """Cinder's v3 REST API through the SDK's authenticated adapter."""
 
-    def __init__(self, conn, sleep=time.sleep):
+    def __init__(self, conn, sleep=time.sleep, token_cache=None):
         self.conn = conn
         self.adapter = conn.block_storage
         self._sleep = sleep
         self.requests = 0
+        self.token_cache = token_cache
+        if token_cache:
+            token_cache.load()
         configured = conn.config.get_default_microversion("block-storage")
         # A microversion set in clouds.yaml (block_storage_default_microversion) is the ceiling.
         self.microversion = configured or PREFERRED_MICROVERSION
@@ -194,6 +272,8 @@ class CinderClient(object):
                     continue
                 raise err
             if resp.status_code in expect:
+                if self.token_cache:
+                    self.token_cache.save()
                 return resp
             if resp.status_code == 406 and not self._negotiated:
                 tried = self.microversion
@@ -234,6 +314,15 @@ class CinderClient(object):
             if not page or not has_next or (limit is not None and len(items) >= limit):
                 return items
             marker = page[-1]["id"]
+
+
+def _can_skip_identity_discovery(config):
+    """Generic password auth against an explicit /v3 URL with a user domain: v3password does the same
+    without first reading Keystone's version document."""
+    auth = config.get("auth") or {}
+    url = str(auth.get("auth_url") or "").rstrip("/")
+    has_domain = any(auth.get(k) for k in ("user_domain_name", "user_domain_id", "user_id"))
+    return config.get("auth_type") in (None, "password") and url.endswith("/v3") and has_domain
 
 
 def _is_transient(exc):
@@ -320,14 +409,23 @@ class CinderopsModule(object):
             options.update(cloud)
             cloud = None
         try:
-            conn = openstack.connect(cloud=cloud, app_name="cinderops.snapshots", app_version=COLLECTION_VERSION,
-                                     **options)
+            region = openstack.config.get_cloud_region(cloud=cloud, app_name="cinderops.snapshots",
+                                                       app_version=COLLECTION_VERSION, **options)
+            if "auth_type" not in options and _can_skip_identity_discovery(region.config):
+                # Same credentials with the v3 plugin: saves the GET on Keystone's version document.
+                region = openstack.config.get_cloud_region(cloud=cloud, app_name="cinderops.snapshots",
+                                                           app_version=COLLECTION_VERSION, auth_type="v3password",
+                                                           **options)
+            conn = openstack.connection.Connection(config=region)
         except sdk_exceptions.ConfigException as exc:
             raise CinderopsError("could not load the cloud configuration: %s (clouds.yaml is searched in "
                                  "./clouds.yaml, ~/.config/openstack/ and /etc/openstack/, or OS_CLIENT_CONFIG_FILE)"
                                  % exc)
+        except Exception as exc:  # keystoneauth: missing or inconsistent auth options
+            raise explain_connection_error("could not load the cloud configuration", exc)
+        cache = TokenCache(conn.session.auth) if self.params["auth_cache"] else None
         try:
-            self.client = CinderClient(conn)
+            self.client = CinderClient(conn, token_cache=cache)
         except Exception as exc:  # the SDK checks a configured microversion against the cloud here
             raise explain_connection_error("could not connect to Cinder", exc)
         return self.client
