@@ -53,7 +53,8 @@ from ansible_collections.cinderops.snapshots.plugins.module_utils.retention impo
 from ansible_collections.cinderops.snapshots.plugins.module_utils.snapshots import label, metadata_filter
 from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import (
     MAX_TEXT, InputError, check_metadata, looks_like_uuid, metadata_value)
-from ansible_collections.cinderops.snapshots.plugins.module_utils.waiting import WaitError
+from ansible_collections.cinderops.snapshots.plugins.module_utils.waiting import (
+    FIRST_INTERVAL, WaitError, describe_status, judge_available, judge_deleted, wait_for)
 
 try:
     from keystoneauth1 import exceptions as _ksa_exceptions
@@ -74,6 +75,10 @@ SNAPSHOTTABLE = ("available", "in-use")
 GOING_AWAY = ("deleting",)
 # Stands in for the id of a snapshot that check mode predicts (the engine needs an id).
 PREDICTED_ID = "(new snapshot)"
+# Polling for the rotation's own creates and deletes: the first look after FIRST_INTERVAL (0.25 s), then
+# backing off by 1.5 up to POLL_MAX. A worker is busy until it sees its snapshot settle, so a late look
+# costs the whole run throughput; one GET every 2 s per worker at most is still light for the API.
+POLL_MAX = 2.0
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
@@ -403,12 +408,26 @@ def rotation_diff(results):
 
 # ---------------------------------------------------------------------------------------------------- the run
 
+def _known_first(state, fetch):
+    """A fetch for ``waiting.wait_for`` whose first answer is ``state``, already known from a write's answer.
+
+    ``wait_for`` looks at once; right after a POST or DELETE that look would only repeat what the 202 said
+    (creating, deleting), so it is skipped and the first request goes out after the first pause.
+    """
+    pending = [state]
+
+    def fetch_once_known():
+        return pending.pop() if pending else fetch()
+    return fetch_once_known
+
+
 class Rotation(object):
     """Plans and applies one rotation. ``snapshots`` is a ``Snapshots`` (or, in unit tests, a stand-in)."""
 
     def __init__(self, snapshots, policy, now=None, name_format=DEFAULT_NAME_FORMAT, metadata=None, force=False,
                  create=True, prune=True, wait=True, timeout=180, max_workers=DEFAULT_WORKERS, check_mode=False,
-                 sleep=time.sleep, write_attempts=WRITE_ATTEMPTS, write_delays=WRITE_DELAYS):
+                 sleep=time.sleep, write_attempts=WRITE_ATTEMPTS, write_delays=WRITE_DELAYS, poll_clock=None,
+                 poll_max=POLL_MAX):
         self.snapshots = snapshots
         self.policy = policy
         self.policy_name = policy.name
@@ -423,6 +442,7 @@ class Rotation(object):
         self.max_workers = max_workers
         self.check_mode = check_mode
         self._sleep = sleep
+        self._poll = dict(poll_clock or {}, first=FIRST_INTERVAL, maximum=poll_max)
         self._attempts = write_attempts
         self._delays = write_delays
         self.dependents = {}
@@ -435,7 +455,8 @@ class Rotation(object):
         selected, unresolved, problems = select_volumes(listing, refs, metadata, everything)
         runs = [VolumeRun(volume) for volume in selected]
         for ref in unresolved:
-            # Not in this project's listing: an admin may still name another project's volume by id.
+            # Not in this project's listing. An admin can still see another project's volume by id, but its
+            # snapshots are not in this project's listing and a new one would land in this project: refuse.
             try:
                 volume = self.snapshots.get_volume(ref)
             except CinderopsError as exc:
@@ -443,8 +464,10 @@ class Rotation(object):
                 continue
             if volume is None:
                 problems.append((ref, "volume %r was not found (by id or name) in this project" % ref))
-            elif volume["id"] not in set(r.volume_id for r in runs):
-                runs.append(VolumeRun(volume))
+            else:
+                owner = volume.get("os-vol-tenant-attr:tenant_id") or "another project"
+                problems.append((ref, "volume %s belongs to %s, not to the project of these credentials; rotate it "
+                                      "with credentials scoped to its project" % (ref, owner)))
         for ref, message in problems:
             run = VolumeRun(ref=ref)
             run.errors.append(message)
@@ -554,7 +577,7 @@ class Rotation(object):
         run.created = _entry(new, [])
         if self.wait and new["status"] != "available":
             try:
-                new = self.snapshots.wait_available(new, self.timeout)
+                new = self._wait_available(new)
             except WaitError as exc:
                 latest = dict(new, status=exc.status or new["status"])
                 return self._create_failed(run, latest, "new snapshot %s failed: %s" % (label(new), describe(exc)))
@@ -564,6 +587,18 @@ class Rotation(object):
             return self._create_failed(run, new, "new snapshot %s is in status error" % label(new))
         run.created = _entry(new, [])
         return new
+
+    def _wait_available(self, new):
+        """Until the new snapshot is available; the 202's body (status creating) stands for the first look."""
+        fetch = _known_first(new, lambda: self.snapshots.get(new["id"]))
+        result, _waited = wait_for(fetch, judge_available(label(new)), self.timeout, describe_status, **self._poll)
+        return result
+
+    def _wait_deleted(self, snap):
+        """Until the snapshot is gone; Cinder set it to deleting before it answered 202, so the first look waits."""
+        fetch = _known_first(dict(snap, status="deleting"), lambda: self.snapshots.get(snap["id"]))
+        wait_for(fetch, judge_deleted(label(snap), self.snapshots.refusal_reason), self.timeout, describe_status,
+                 **self._poll)
 
     def _create_failed(self, run, snapshot, message):
         run.create_failed = True
@@ -612,7 +647,7 @@ class Rotation(object):
         if not self.wait:
             return "pruned", "deleting", True
         try:
-            self.snapshots.wait_deleted(snap, self.timeout)
+            self._wait_deleted(snap)
         except WaitError as exc:
             if exc.status == "available":
                 # The backend refused (dependent volumes): skipped and reported, never retried.

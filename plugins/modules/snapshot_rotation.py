@@ -1,0 +1,411 @@
+#!/usr/bin/python
+# Copyright (c) 2026 cinderops.snapshots contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: snapshot_rotation
+short_description: Take scheduled snapshots of many Cinder volumes and prune them by a retention policy
+version_added: 1.0.0
+description:
+  - Runs one rotation of a named retention policy over a selection of OpenStack Cinder (Block Storage v3) volumes, in
+    one process and concurrently across volumes.
+  - For every volume it plans with the collection's retention engine (restic's C(forget) rules, see
+    P(cinderops.snapshots.retention_plan#filter) for the exact semantics), creates the new snapshot when one is due and
+    waits until it is C(available), plans again with it, and deletes the snapshots no rule keeps.
+  - Only snapshots that carry the ownership marker C(cinderops:policy) with the value O(policy_name) are ever
+    counted or pruned; the module adds that marker to every snapshot it creates. Snapshots with a hold
+    (C(cinderops:hold), optionally C(cinderops:hold_until)) are always kept, and a volume never drops below the
+    policy's C(min_available) available snapshots.
+  - A new snapshot is due only when the newest owned snapshot is older than the policy's C(min_interval) (default
+    C(1h)), so a schedule that fires twice changes nothing the second time.
+  - If the new snapshot of a volume fails, nothing on that volume is pruned. A snapshot that has volumes created
+    from it is skipped and reported, never retried. One volume's failure never stops the others; after all volumes
+    are done, the task fails with a list of every failure.
+  - Writes that Cinder answers with 409, 429 or 5xx, or that lose their connection, are retried up to 4 times with a
+    growing pause; before a create is sent again, the volume is searched for the snapshot the failed attempt may
+    have made, so a retry never makes a duplicate.
+  - The snapshots are listed once for the whole selection, filtered on the server by the ownership marker, and the
+    volumes once for the project.
+author:
+  - cinderops.snapshots maintainers (@cinderops)
+options:
+  volumes:
+    description:
+      - The volumes to rotate, by name or id. A name must match exactly one volume of the project.
+      - Exactly one of O(volumes), O(volume_metadata) and O(all_volumes) selects the volumes.
+      - A volume that is not found or whose name is ambiguous is a failure of that volume; the others are rotated.
+    type: list
+    elements: str
+  volume_metadata:
+    description:
+      - Rotate every volume of the project whose metadata has all these keys with these values.
+      - Values are compared as strings (V(true)/V(false) for booleans). Volumes being deleted are left out.
+    type: dict
+  all_volumes:
+    description:
+      - Rotate every volume of the project, except volumes being deleted.
+    type: bool
+  policy_name:
+    description:
+      - The policy's name. It is the value of the ownership marker C(cinderops:policy) on the snapshots this rotation
+        creates, counts and prunes; snapshots of other policies and snapshots without the marker are never touched.
+      - At most 255 characters.
+    type: str
+    required: true
+  policy:
+    description:
+      - The retention rules, as for the P(cinderops.snapshots.retention_plan#filter) filter. A snapshot is kept if any rule
+        keeps it. At least one C(keep_*) rule is required.
+      - C(keep_last), C(keep_hourly), C(keep_daily), C(keep_weekly), C(keep_monthly), C(keep_yearly) (integers);
+        keep the newest snapshot of each of the last N periods (hours, days, ISO weeks, months, years) that have one;
+        V(-1) means unlimited.
+      - C(keep_within) (duration such as V(7d) or V(1y2m3d4h), m = months) keeps every snapshot within that duration
+        of the newest snapshot, not of now. C(keep_within_hourly) ... C(keep_within_yearly) keep the newest snapshot
+        of each period within the duration.
+      - C(min_available) (integer, default V(1)) - never fewer available owned snapshots per volume.
+      - C(min_interval) (duration, default V(1h); V(0h) means always) - a new snapshot is due only when the newest
+        owned available or creating snapshot is at least this old.
+      - C(timezone) (IANA name, default V(UTC)) - the zone in which days, weeks, months and years are counted.
+      - C(cleanup_errors) (boolean) is the same as O(cleanup_errors). C(name), if given, must equal O(policy_name).
+      - A bad policy fails the task before any request is made.
+    type: dict
+    required: true
+  name_format:
+    description:
+      - The name of each new snapshot. C(strftime) codes are filled in with the rotation's start time in UTC;
+        C({volume}) is the volume's name (its id when it has none), C({volume_id}) its id and C({policy}) the
+        O(policy_name).
+      - The rendered name must be at most 255 characters.
+    type: str
+    default: "{policy}-%Y%m%dT%H%M%SZ"
+  snapshot_metadata:
+    description:
+      - Metadata for every new snapshot. The ownership marker C(cinderops:policy=<policy_name>) is always added.
+      - Keys are 1 to 255 letters, digits, spaces, C(-), C(_), C(:) and C(.); values are strings of at most 255 characters.
+        Numbers and booleans are converted to strings.
+    type: dict
+  force:
+    description:
+      - Allow snapshots of C(in-use) volumes on clouds older than microversion 3.66. From 3.66 on it is not needed
+        and not sent.
+    type: bool
+    default: false
+  create:
+    description:
+      - Create the new snapshot on volumes where one is due. With V(false) the rotation only prunes.
+    type: bool
+    default: true
+  prune:
+    description:
+      - Delete the snapshots the policy does not keep. With V(false) they are reported under C(skipped).
+    type: bool
+    default: true
+  cleanup_errors:
+    description:
+      - Also delete owned snapshots in status C(error) (unless held). Otherwise they are reported under C(skipped).
+    type: bool
+    default: false
+  max_workers:
+    description:
+      - How many volumes (and deletes) are worked on at the same time, from 1 to 32.
+    type: int
+    default: 8
+    aliases: [parallelism]
+  wait:
+    description:
+      - Wait until each new snapshot is C(available) before the volume is planned again and pruned, and until each
+        pruned snapshot is gone.
+      - With V(false), a new snapshot still C(creating) is not counted, so pruning proceeds as if it did not exist
+        yet and can never remove a snapshot that a failed new one would have replaced. Deletes are then not
+        followed up, and a refused delete is not noticed until the next run.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - How many seconds to wait at most for each snapshot. Must be greater than 0.
+    type: int
+    default: 180
+extends_documentation_fragment:
+  - cinderops.snapshots.cloud
+  - cinderops.snapshots.wait
+  - cinderops.snapshots.attributes.ALL
+notes:
+  - Check mode returns the full plan, including the snapshot that would be created and what would be pruned after
+    it, and sends no write request.
+  - The volumes are those of the project the credentials are scoped to.
+seealso:
+  - module: cinderops.snapshots.snapshot
+  - module: cinderops.snapshots.snapshot_info
+  - plugin: cinderops.snapshots.retention_plan
+    plugin_type: filter
+  - name: restic forget policy
+    description: The retention rules this module implements.
+    link: https://restic.readthedocs.io/en/stable/060_forget.html
+"""
+
+EXAMPLES = r"""
+- name: Nightly rotation of the database volumes, grandfather-father-son
+  cinderops.snapshots.snapshot_rotation:
+    cloud: mycloud
+    volume_metadata:
+      backup: nightly
+    policy_name: nightly
+    policy:
+      keep_daily: 7
+      keep_weekly: 4
+      keep_monthly: 12
+      keep_yearly: 2
+      min_interval: 20h
+      timezone: Europe/Berlin
+  register: rotation
+
+- name: Show what was pruned
+  ansible.builtin.debug:
+    msg: "{{ rotation.volumes | map(attribute='pruned') | flatten | map(attribute='name') }}"
+
+- name: Hourly snapshots of two volumes, named after the volume, kept for two days
+  cinderops.snapshots.snapshot_rotation:
+    cloud: mycloud
+    volumes:
+      - db-data
+      - 5aa119a8-d25b-45a7-8d1b-88e127885635
+    policy_name: hourly
+    policy:
+      keep_within: 2d
+      min_interval: 50m
+    name_format: "{volume}-hourly-%Y%m%d-%H%M"
+    snapshot_metadata:
+      team: dba
+
+- name: Only prune (no new snapshots) every volume of the project, cleaning up failed snapshots too
+  cinderops.snapshots.snapshot_rotation:
+    cloud: mycloud
+    all_volumes: true
+    policy_name: nightly
+    policy:
+      keep_last: 14
+    create: false
+    cleanup_errors: true
+    max_workers: 16
+
+- name: Preview a rotation
+  cinderops.snapshots.snapshot_rotation:
+    cloud: mycloud
+    all_volumes: true
+    policy_name: nightly
+    policy:
+      keep_daily: 7
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+volumes:
+  description:
+    - One entry per selected volume (and per volume reference that could not be resolved), in selection order.
+    - Snapshot lists hold the snapshots owned by the policy, newest first, each with C(id), C(name), C(status),
+      C(created_at) (ISO 8601 UTC) and C(reasons).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    volume_id:
+      description: The volume's id (null when the reference could not be resolved).
+      type: str
+      sample: 5aa119a8-d25b-45a7-8d1b-88e127885635
+    volume_name:
+      description: The volume's name, or the reference that could not be resolved.
+      type: str
+      sample: db-data
+    due:
+      description: Whether a new snapshot was due before this run.
+      type: bool
+      sample: true
+    due_reason:
+      description: Why a new snapshot was or was not due.
+      type: str
+      sample: "newest snapshot 2bb856e1-b3d8-4432-a858-09e4ce939389 (2026-11-25T02:00:03Z) is at least min_interval 20h old"
+    created:
+      description:
+        - The snapshot this run created (in check mode, would create, with a null C(id)); null when none.
+        - Its C(status) is C(error) when the creation failed.
+      type: dict
+      sample: {"id": "0c5d1a5e-8f0b-4a55-9b59-2f1c54f0c6d8", "name": "nightly-20261126T020003Z", "status": "available",
+               "created_at": "2026-11-26T02:00:03Z", "reasons": ["daily", "weekly", "monthly", "yearly"]}
+    kept:
+      description: Snapshots kept, with the rules that kept them (for example C(daily), C(oldest yearly), C(hold),
+        C(min_available), C(status creating)).
+      type: list
+      elements: dict
+      sample: [{"id": "2bb856e1-b3d8-4432-a858-09e4ce939389", "name": "nightly-20261125T020003Z",
+                "status": "available", "created_at": "2026-11-25T02:00:03Z", "reasons": ["daily"]}]
+    pruned:
+      description:
+        - Snapshots deleted by this run (in check mode, that would be deleted). C(status) is C(deleting) when
+          O(wait=false).
+      type: list
+      elements: dict
+      sample: [{"id": "6f1e4a9b-0d3c-4c1e-b1a2-7e8d9c0b1a2f", "name": "nightly-20261118T020001Z",
+                "status": "available", "created_at": "2026-11-18T02:00:01Z", "reasons": ["not kept by any rule"]}]
+    skipped:
+      description:
+        - Snapshots the policy does not keep but that were left in place, with the reason as the last entry of
+          C(reasons), for example volumes created from them, the new snapshot of the volume failed, O(prune=false),
+          a backend that refused the delete, or status C(error) without O(cleanup_errors).
+      type: list
+      elements: dict
+      sample: [{"id": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d", "name": "nightly-20261010T020002Z",
+                "status": "available", "created_at": "2026-10-10T02:00:02Z",
+                "reasons": ["not kept by any rule", "not pruned: volumes were created from it: 1d2c3b4a-0000-4000-8000-000000000001"]}]
+    errors:
+      description: What failed on this volume, one line each. Any error fails the task at the end.
+      type: list
+      elements: str
+      sample: []
+    changed:
+      description: Whether this run created or deleted anything on this volume.
+      type: bool
+      sample: true
+summary:
+  description: Counts over all volumes.
+  returned: always
+  type: dict
+  contains:
+    volumes:
+      description: Volumes in the result.
+      type: int
+      sample: 5
+    due:
+      description: Volumes where a new snapshot was due.
+      type: int
+      sample: 5
+    created:
+      description: New snapshots (that did not fail).
+      type: int
+      sample: 5
+    kept:
+      description: Snapshots kept.
+      type: int
+      sample: 125
+    pruned:
+      description: Snapshots pruned.
+      type: int
+      sample: 5
+    skipped:
+      description: Snapshots left in place although the policy does not keep them.
+      type: int
+      sample: 0
+    failed:
+      description: Volumes with at least one error.
+      type: int
+      sample: 0
+  sample: {"volumes": 5, "due": 5, "created": 5, "kept": 125, "pruned": 5, "skipped": 0, "failed": 0}
+failures:
+  description: Every error, with its volume. The task fails when this list is not empty.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"volume_id": "5aa119a8-d25b-45a7-8d1b-88e127885635", "volume_name": "db-data",
+            "msg": "new snapshot 0c5d1a5e-8f0b-4a55-9b59-2f1c54f0c6d8 (nightly-20261126T020003Z) failed: snapshot is in status error (after 1.2s)"}]
+policy:
+  description: The policy as the engine understood it, with every rule and default.
+  returned: always
+  type: dict
+  sample: {"keep_last": 0, "keep_daily": 7, "keep_weekly": 4, "keep_monthly": 12, "keep_yearly": 2,
+           "min_available": 1, "min_interval": "20h", "timezone": "Europe/Berlin", "cleanup_errors": false,
+           "name": "nightly"}
+now:
+  description: The time the rotation planned with (UTC); new snapshot names are rendered from it.
+  returned: always
+  type: str
+  sample: "2026-11-26T02:00:01Z"
+diff:
+  description: Per changed volume, its owned snapshots (creation time and name) before and after.
+  returned: when diff mode is on and something changed
+  type: dict
+  sample: {"before": {"volumes": {"db-data (5aa1...)": ["2026-11-25T02:00:03Z nightly-20261125T020003Z"]}},
+           "after": {"volumes": {"db-data (5aa1...)": ["2026-11-26T02:00:03Z nightly-20261126T020003Z",
+                                                      "2026-11-25T02:00:03Z nightly-20261125T020003Z"]}}}
+"""
+
+from datetime import datetime, timezone
+
+from ansible_collections.cinderops.snapshots.plugins.module_utils.cloud import CinderopsError, CinderopsModule
+from ansible_collections.cinderops.snapshots.plugins.module_utils.retention import format_timestamp
+from ansible_collections.cinderops.snapshots.plugins.module_utils.rotation import (
+    DEFAULT_NAME_FORMAT, DEFAULT_WORKERS, Rotation, build_policy, check_name_format, check_workers, failure_message,
+    failures, new_snapshot_metadata, rotation_diff, selection_metadata, summarize)
+from ansible_collections.cinderops.snapshots.plugins.module_utils.snapshots import Snapshots
+from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import InputError, check_timeout
+
+
+class SnapshotRotationModule(CinderopsModule):
+    argument_spec = dict(
+        volumes=dict(type="list", elements="str"),
+        volume_metadata=dict(type="dict"),
+        all_volumes=dict(type="bool"),
+        policy_name=dict(type="str", required=True),
+        policy=dict(type="dict", required=True),
+        name_format=dict(type="str", default=DEFAULT_NAME_FORMAT),
+        snapshot_metadata=dict(type="dict"),
+        force=dict(type="bool", default=False),
+        create=dict(type="bool", default=True),
+        prune=dict(type="bool", default=True),
+        cleanup_errors=dict(type="bool", default=False),
+        max_workers=dict(type="int", default=DEFAULT_WORKERS, aliases=["parallelism"]),
+    )
+    module_kwargs = dict(mutually_exclusive=[("volumes", "volume_metadata", "all_volumes")])
+
+    def run(self):
+        params = self.params
+        # Everything is checked before the first request, so bad input never half-applies.
+        selection = self.selection()
+        policy = build_policy(params["policy"], params["policy_name"], params["cleanup_errors"])
+        check_name_format(params["name_format"], policy.name)
+        new_snapshot_metadata(params["snapshot_metadata"], policy.name)
+        check_timeout(params["timeout"])
+        check_workers(params["max_workers"])
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+
+        rotation = Rotation(Snapshots(self.connect()), policy, now=now, name_format=params["name_format"],
+                            metadata=params["snapshot_metadata"], force=params["force"], create=params["create"],
+                            prune=params["prune"], wait=params["wait"], timeout=params["timeout"],
+                            max_workers=params["max_workers"], check_mode=self.check_mode)
+        results = rotation.run(rotation.load(**selection))
+
+        result = dict(
+            changed=any(r["changed"] for r in results),
+            volumes=results,
+            summary=summarize(results),
+            failures=failures(results),
+            policy=policy.as_dict(),
+            now=format_timestamp(now),
+        )
+        if self.diff_mode and result["changed"]:
+            result["diff"] = rotation_diff(results)
+        message = failure_message(results)
+        if message:
+            raise CinderopsError(message, **result)
+        self.exit(**result)
+
+    def selection(self):
+        params = self.params
+        if params["volumes"] is not None:
+            if not params["volumes"]:
+                raise InputError("volumes is empty; list volume names or ids, or use volume_metadata or all_volumes")
+            return dict(refs=params["volumes"])
+        if params["volume_metadata"] is not None:
+            return dict(metadata=selection_metadata(params["volume_metadata"]))
+        if params["all_volumes"]:
+            return dict(everything=True)
+        raise InputError("select the volumes with one of volumes, volume_metadata or all_volumes: true")
+
+
+def main():
+    SnapshotRotationModule()()
+
+
+if __name__ == "__main__":
+    main()
