@@ -178,11 +178,15 @@ class TokenCache(object):
             if info.st_uid != os.getuid() or info.st_mode & 0o077:
                 return False
             with open(self.path) as f:
-                self.auth.set_auth_state(f.read())
+                state = f.read()
+        except OSError:
+            return False
+        try:
+            self.auth.set_auth_state(state)
             if self.auth.auth_ref is None or self.auth.auth_ref.will_expire_soon(TOKEN_MIN_LIFE):
                 self.auth.set_auth_state(None)
                 return False
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError):
             self.auth.set_auth_state(None)
             return False
         self.saved = True  # nothing new to write unless keystoneauth re-authenticates
@@ -216,12 +220,13 @@ class CinderClient(object):
 
     def __init__(self, conn, sleep=time.sleep, token_cache=None):
         self.conn = conn
+        self.token_cache = token_cache
+        # Before the first touch of conn.block_storage: making the proxy reads the catalog, which logs in.
+        if token_cache:
+            token_cache.load()
         self.adapter = conn.block_storage
         self._sleep = sleep
         self.requests = 0
-        self.token_cache = token_cache
-        if token_cache:
-            token_cache.load()
         configured = conn.config.get_default_microversion("block-storage")
         # A microversion set in clouds.yaml (block_storage_default_microversion) is the ceiling.
         self.microversion = configured or PREFERRED_MICROVERSION
