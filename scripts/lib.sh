@@ -76,3 +76,12 @@ export_for_sanity() {
   (cd "$dest" && git init -q && git add -A) >/dev/null || return 1
   echo "$dest"
 }
+
+# ansible-test's shellcheck sanity test is skipped (with only a warning) when shellcheck is missing.
+ensure_shellcheck() {
+  command -v shellcheck >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get install -y -qq shellcheck >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq shellcheck; }) >/dev/null 2>&1
+  fi
+  command -v shellcheck >/dev/null 2>&1 || echo "warning: shellcheck is missing (apt-get install shellcheck); its sanity test will be skipped" >&2
+}
