@@ -221,9 +221,9 @@ class CinderClient(object):
     def __init__(self, conn, sleep=time.sleep, token_cache=None):
         self.conn = conn
         self.token_cache = token_cache
+        self._configured_endpoint = conn.config.config.get("block_storage_endpoint_override")
         # Before the first touch of conn.block_storage: making the proxy reads the catalog, which logs in.
-        if token_cache:
-            token_cache.load()
+        self._from_cache = bool(token_cache and token_cache.load())
         self.adapter = conn.block_storage
         self._sleep = sleep
         self.requests = 0
@@ -231,6 +231,19 @@ class CinderClient(object):
         # A microversion set in clouds.yaml (block_storage_default_microversion) is the ceiling.
         self.microversion = configured or PREFERRED_MICROVERSION
         self._negotiated = False
+
+    def _token(self):
+        ref = getattr(self.conn.session.auth, "auth_ref", None)
+        return ref.auth_token if ref is not None else None
+
+    def _rebuild_adapter(self):
+        """A block-storage proxy built from the current token's catalog (the SDK pins the endpoint it saw)."""
+        if self._configured_endpoint is None:
+            self.conn.config.config.pop("block_storage_endpoint_override", None)
+        else:
+            self.conn.config.config["block_storage_endpoint_override"] = self._configured_endpoint
+        getattr(self.conn, "_proxies", {}).pop("block-storage", None)
+        self.adapter = self.conn.block_storage
 
     def is_admin(self):
         """Whether the token carries the admin role (Cinder's admin_api rule); costs no extra request."""
@@ -267,8 +280,18 @@ class CinderClient(object):
         for attempt in range(1, attempts + 1):
             try:
                 self.requests += 1
+                token_before = self._token() if self._from_cache else None
                 resp = self.adapter.request(path, method, json=json, params=params, microversion=self.microversion,
                                             raise_exc=False)
+                if self.token_cache:
+                    self.token_cache.save()
+                if self._from_cache and self._token() != token_before:
+                    # Cinder refused the cached token (a new cloud, a revoked token) and keystoneauth logged in
+                    # again; the endpoint still came from the old token's catalog, so rebuild and resend.
+                    self._from_cache = False
+                    self._rebuild_adapter()
+                    if resp.status_code not in expect:
+                        return self.request(method, path, action, expect, json, params)
             except Exception as exc:  # keystoneauth connection and auth errors
                 err = explain_connection_error(action, exc)
                 if attempt < attempts and _is_transient(exc):
@@ -277,8 +300,6 @@ class CinderClient(object):
                     continue
                 raise err
             if resp.status_code in expect:
-                if self.token_cache:
-                    self.token_cache.save()
                 return resp
             if resp.status_code == 406 and not self._negotiated:
                 tried = self.microversion

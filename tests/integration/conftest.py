@@ -13,6 +13,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cloudkit  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_token_cache(tmp_path_factory):
+    """The modules' token cache (auth_cache) of this test session only, not the user's."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 @pytest.fixture(scope="session")
 def cloud():
     """Bring the local cloud up (a no-op when it is already up)."""

@@ -85,3 +85,22 @@ def test_wrong_password_never_uses_the_cached_token(tmp_path, cloud):
         "cloud": None, "auth": dict(auth, password="wrong"), "auth_type": "password", "limit": 1}}
     result = run(tmp_path, cloud=None, task=task)
     assert result["outcome"] == "failed" and "authentication failed" in result["result"]["msg"]
+
+
+def test_token_from_another_cloud_instance_is_replaced(tmp_path, cloud):
+    """A cache written against an earlier cloud at the same URL: refused token, catalog with another project."""
+    run(tmp_path)
+    path = cache_files(tmp_path)[0]
+    with open(path) as f:
+        state = json.load(f)
+    project = state["body"]["token"]["project"]["id"]
+    other = "0" * 32
+    text = json.dumps(state).replace(project, other).replace(state["auth_token"], "gAAAAAB-from-an-old-cloud")
+    with open(path, "w") as f:
+        f.write(text)
+    for _i in range(2):
+        task = run(tmp_path)
+        assert task["outcome"] == "ok", task["result"]
+    with open(path) as f:
+        fresh = json.load(f)
+    assert fresh["body"]["token"]["project"]["id"] == project and fresh["auth_token"] != "gAAAAAB-from-an-old-cloud"
