@@ -162,6 +162,7 @@ class TokenCache(object):
         self.auth = auth
         self.path = None
         self.saved = False
+        self._token = None
         try:
             cache_id = auth.get_cache_id()
         except Exception:
@@ -197,7 +198,7 @@ class TokenCache(object):
         if not self.path:
             return
         ref = getattr(self.auth, "auth_ref", None)
-        if ref is None or (self.saved and getattr(self, "_token", None) == ref.auth_token):
+        if ref is None or (self.saved and self._token == ref.auth_token):
             return
         try:
             state = self.auth.get_auth_state()

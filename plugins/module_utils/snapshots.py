@@ -14,6 +14,7 @@ import json
 from urllib.parse import quote
 
 from ansible_collections.cinderops.snapshots.plugins.module_utils.cloud import ApiError, CinderopsError
+from ansible_collections.cinderops.snapshots.plugins.module_utils.diff import apply_metadata
 from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import looks_like_uuid
 from ansible_collections.cinderops.snapshots.plugins.module_utils import waiting
 
@@ -205,9 +206,7 @@ class Snapshots(object):
         """
         if to_unset:
             # One PUT replaces everything; cheaper than a DELETE per key.
-            desired = dict((k, v) for k, v in current.items() if k not in to_unset)
-            desired.update(to_set)
-            return self.replace_metadata(snapshot_id, desired)
+            return self.replace_metadata(snapshot_id, apply_metadata(current, to_set, to_unset))
         if to_set:
             return self.merge_metadata(snapshot_id, to_set)
         return dict(current)

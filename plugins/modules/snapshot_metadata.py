@@ -182,11 +182,8 @@ class SnapshotMetadataModule(CinderopsModule):
             for key in to_unset:
                 snapshots.delete_metadata_key(snap["id"], key)
             return
-        if to_unset:
-            # purge: one PUT, keeping what metadata_changes decided to keep.
-            snapshots.replace_metadata(snap["id"], apply_metadata(current, to_set, to_unset))
-        elif to_set:
-            snapshots.merge_metadata(snap["id"], to_set)
+        # present: one POST to merge, or one PUT when purging (the shared rule of the snapshot module too).
+        snapshots.change_metadata(snap["id"], current, to_set, to_unset)
 
 
 def main():
