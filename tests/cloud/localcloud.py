@@ -47,15 +47,30 @@ SERVER_PACKAGES = ["cinder", "keystone", "keystonemiddleware", "gunicorn", "PyMy
 DEBIAN_PACKAGES = {"mariadbd": "mariadb-server", "mariadb": "mariadb-client",
                    "/usr/lib/rabbitmq/bin/rabbitmq-server": "rabbitmq-server", "epmd": "erlang-base"}
 
-PORTS = {
-    "mariadb": int(os.environ.get("CINDEROPS_MARIADB_PORT", "33306")),
-    "epmd": int(os.environ.get("CINDEROPS_EPMD_PORT", "34369")),
-    "rabbitmq": int(os.environ.get("CINDEROPS_RABBITMQ_PORT", "35672")),
-    "keystone": int(os.environ.get("CINDEROPS_KEYSTONE_PORT", "5000")),
-    "cinder-api": int(os.environ.get("CINDEROPS_CINDER_PORT", "8776")),
+PORT_VARIABLES = {
+    "mariadb": ("CINDEROPS_MARIADB_PORT", 33306),
+    "epmd": ("CINDEROPS_EPMD_PORT", 34369),
+    "rabbitmq": ("CINDEROPS_RABBITMQ_PORT", 35672),
+    "keystone": ("CINDEROPS_KEYSTONE_PORT", 5000),
+    "cinder-api": ("CINDEROPS_CINDER_PORT", 8776),
 }
-# Erlang's distribution port; RabbitMQ derives it as AMQP port + 20000.
-DIST_PORT = PORTS["rabbitmq"] + 20000
+
+
+def env_port(variable, default):
+    """A TCP port from the environment; a bad value is reported later as one line, not a traceback."""
+    raw = os.environ.get(variable)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        return raw
+
+
+PORTS = {service: env_port(variable, default) for service, (variable, default) in PORT_VARIABLES.items()}
+# Erlang's distribution port; RabbitMQ's default is the AMQP port + 20000, which can overflow.
+DIST_PORT = env_port("CINDEROPS_RABBITMQ_DIST_PORT", PORTS["rabbitmq"] + 20000
+                     if isinstance(PORTS["rabbitmq"], int) else None)
 HOST = "127.0.0.1"
 REGION = "RegionOne"
 # A private test cloud on loopback: fixed, documented test passwords.
@@ -174,6 +189,17 @@ def port_open(port, host=HOST):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.settimeout(0.5)
         return s.connect_ex((host, port)) == 0
+
+
+def check_ports_valid():
+    variables = dict((service, variable) for service, (variable, _) in PORT_VARIABLES.items())
+    for service, port in sorted(PORTS.items()):
+        if not isinstance(port, int) or not 0 < port < 65536:
+            raise CloudError("%s: %s=%r is not a TCP port (1-65535)" % (service, variables[service], port))
+    if not isinstance(DIST_PORT, int) or not 0 < DIST_PORT < 65536:
+        raise CloudError("rabbitmq: its Erlang distribution port %r is not a TCP port (1-65535); it defaults to "
+                         "CINDEROPS_RABBITMQ_PORT + 20000, so lower that or set CINDEROPS_RABBITMQ_DIST_PORT"
+                         % (DIST_PORT,))
 
 
 def check_port_free(service, port):
@@ -720,6 +746,7 @@ def all_running():
 
 def cmd_up(args):
     t0 = time.monotonic()
+    check_ports_valid()
     if all_running() and http_status(keystone_url()) == 200 and os.path.exists(clouds_yaml_path()):
         try:
             Api.login("admin", ADMIN_PASSWORD, project="admin")

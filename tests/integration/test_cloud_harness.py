@@ -130,10 +130,26 @@ def test_up_when_already_up_says_so_fast(cloud):
 
 def _isolated_env(tmp_path, **ports):
     env = {"CINDEROPS_CLOUD_DIR": str(tmp_path / "state")}
-    base = 41000 + (os.getpid() % 1000) * 5
+    # Below 45536 so that RabbitMQ's distribution port (AMQP + 20000) stays a valid port.
+    base = 41000 + (os.getpid() % 900) * 5
     for i, name in enumerate(("MARIADB", "EPMD", "RABBITMQ", "KEYSTONE", "CINDER")):
         env["CINDEROPS_%s_PORT" % name] = str(ports.get(name, base + i))
     return env
+
+
+@pytest.mark.parametrize("variables, expected", [
+    ({"CINDEROPS_KEYSTONE_PORT": "70000"}, "error: keystone: CINDEROPS_KEYSTONE_PORT=70000 is not a TCP port"),
+    ({"CINDEROPS_MARIADB_PORT": "db"}, "error: mariadb: CINDEROPS_MARIADB_PORT='db' is not a TCP port"),
+    ({"CINDEROPS_RABBITMQ_PORT": "50000"}, "error: rabbitmq: its Erlang distribution port 70000 is not a TCP port"),
+])
+def test_bad_port_is_one_line_naming_the_variable(tmp_path, variables, expected):
+    env = _isolated_env(tmp_path)
+    env.update(variables)
+    res = cloudkit.cloud_cli("up", env=env, check=False, timeout=60)
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith(expected), lines[0]
 
 
 def test_busy_port_is_one_line_naming_service_and_log(tmp_path):
