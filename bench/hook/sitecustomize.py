@@ -5,12 +5,13 @@
 When $CINDEROPS_BENCH_TRACE names a file, appends one JSON line per event to it:
 
 - ``{"ev": "req", "pid", "t0", "t1", "method", "url", "status", "rid", "snap_status"}`` for every HTTP
-  request sent through ``requests`` (keystoneauth and so openstacksdk send everything that way);
+  request sent through ``requests`` (keystoneauth and so openstacksdk send everything that way) or
+  through urllib (a resumed cinderops.snapshots session uses Ansible's ``open_url``);
   ``snap_status`` is the snapshot's status for a GET of one snapshot, ``rid`` Cinder's request id;
 - ``{"ev": "proc", "pid", "start", "end", "maxrss_kb", "argv0"}`` when the process exits.
 
-``requests`` is patched lazily, when the module imports it, so a process that never imports it (the
-ping floor) pays nothing for it. Times are ``time.time()`` (wall clock, comparable with server logs).
+``requests`` and ``urllib.request`` are patched lazily, when the module imports them, so a process that
+never imports them (the ping floor) pays nothing for it. Times are ``time.time()`` (wall clock, comparable with server logs).
 """
 import os
 
@@ -53,11 +54,47 @@ if _TRACE:
 
         sessions.Session.send = send
 
+    def _patch_urllib(request_module):
+        original = request_module.OpenerDirector.open
+
+        def open_(self, fullurl, data=None, *args, **kwargs):
+            method = fullurl.get_method() if hasattr(fullurl, "get_method") else ("POST" if data else "GET")
+            url = fullurl.full_url if hasattr(fullurl, "full_url") else fullurl
+            t0 = time.time()
+            status, headers, body = None, {}, None
+            try:
+                resp = original(self, fullurl, data, *args, **kwargs)
+                status, headers = resp.status, resp.headers
+                if method == "GET" and status == 200 and _ONE_SNAPSHOT.search(url or ""):
+                    # Read here and hand the caller a response that replays the body.
+                    import io
+                    body = resp.read()
+                    resp.fp = io.BytesIO(body)
+                    resp.read = resp.fp.read
+                return resp
+            except Exception as exc:
+                status = getattr(exc, "code", None)
+                headers = getattr(exc, "headers", None) or {}
+                raise
+            finally:
+                snap_status = None
+                if body:
+                    try:
+                        snap_status = json.loads(body).get("snapshot", {}).get("status")
+                    except Exception:
+                        pass
+                _emit({"ev": "req", "t0": t0, "t1": time.time(), "method": method, "url": url, "status": status,
+                       "rid": headers.get("x-openstack-request-id"), "snap_status": snap_status})
+
+        request_module.OpenerDirector.open = open_
+
+    _PATCHES = {"requests.sessions": _patch, "urllib.request": _patch_urllib}
+
     class _Finder(object):
-        """Runs _patch right after requests.sessions is executed."""
+        """Runs the patch for a module right after the module is executed."""
 
         def find_spec(self, name, path=None, target=None):
-            if name != "requests.sessions":
+            if name not in _PATCHES:
                 return None
             spec = importlib.machinery.PathFinder.find_spec(name, path)
             if spec is None or spec.loader is None:
@@ -66,7 +103,7 @@ if _TRACE:
 
             def exec_module(module):
                 execute(module)
-                _patch(module)
+                _PATCHES[name](module)
 
             spec.loader.exec_module = exec_module
             return spec

@@ -18,30 +18,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import ssl
+import sys
 import time
 import traceback
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.urls import Request, make_context
 
+from ansible_collections.cinderops.snapshots.plugins.module_utils.session_cache import SessionStore, fingerprint
 from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import InputError
 from ansible_collections.cinderops.snapshots.plugins.module_utils.waiting import WaitError
-
-try:
-    import openstack
-    import openstack.config
-    import openstack.connection
-    from openstack import exceptions as sdk_exceptions
-    HAS_OPENSTACKSDK = True
-    OPENSTACKSDK_IMPORT_ERROR = None
-except ImportError:
-    HAS_OPENSTACKSDK = False
-    OPENSTACKSDK_IMPORT_ERROR = traceback.format_exc()
-
-try:
-    from keystoneauth1 import exceptions as ksa_exceptions
-    HAS_KEYSTONEAUTH = True
-except ImportError:
-    HAS_KEYSTONEAUTH = False
 
 COLLECTION_VERSION = "1.0.0"
 
@@ -54,6 +43,9 @@ READ_RETRIES = 3
 SECRET_WORDS = ("password", "secret", "token", "key", "passcode")
 # A cached token is reused until this many seconds before it expires.
 TOKEN_MIN_LIFE = 300
+# A resumed session's requests wait this long when api_timeout is not set (urllib needs a number).
+RESUMED_TIMEOUT = 300
+USER_AGENT = "cinderops.snapshots/%s" % COLLECTION_VERSION
 
 
 class CinderopsError(Exception):
@@ -144,9 +136,35 @@ def _version_tuple(text):
     return int(major), int(minor)
 
 
-def auth_cache_dir():
+def _cache_base():
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "cinderops.snapshots", "auth")
+    return os.path.join(base, "cinderops.snapshots")
+
+
+def auth_cache_dir():
+    return os.path.join(_cache_base(), "auth")
+
+
+def session_cache_dir():
+    return os.path.join(_cache_base(), "sessions")
+
+
+def _sdk_config_files(openstack):
+    """Every file whose change could change what the SDK resolves: its config candidates and itself.
+
+    Candidates in the working directory stay relative, so that they are checked in the next run's one.
+    """
+    loader = openstack.config.loader
+    files = [os.environ.get("OS_CLIENT_CONFIG_FILE"), os.environ.get("OS_CLIENT_SECURE_FILE")]
+    files += list(loader.CONFIG_FILES) + list(loader.SECURE_FILES) + list(loader.VENDOR_FILES)
+    files.append(openstack.__file__)
+    cwd = os.getcwd()
+    kept = set()
+    for path in filter(None, files):
+        if os.path.isabs(path) and os.path.dirname(path) == cwd:
+            path = os.path.basename(path)
+        kept.add(path)
+    return sorted(kept)
 
 
 class TokenCache(object):
@@ -216,22 +234,51 @@ class TokenCache(object):
             pass  # a cache that cannot be written only costs a token request next time
 
 
-class CinderClient(object):
-    """Cinder's v3 REST API through the SDK's authenticated adapter."""
+class StaleSession(Exception):
+    """A resumed session cannot go on (token refused, cloud unreachable, discovery needed): connect in full."""
 
-    def __init__(self, conn, sleep=time.sleep, token_cache=None):
+
+class Response(object):
+    """The part of a requests response the client reads, for answers that came through urllib."""
+
+    def __init__(self, status_code, headers, body):
+        self.status_code = status_code
+        self.headers = headers
+        self.text = body.decode("utf-8", "replace") if body else ""
+
+    def json(self):
+        return json.loads(self.text)
+
+
+def _sdk():
+    """openstacksdk, imported on first use: a resumed session never loads it (about 0.5 s per run)."""
+    try:
+        import openstack.config  # pylint: disable=import-outside-toplevel
+        import openstack.connection  # pylint: disable=import-outside-toplevel
+    except ImportError as exc:
+        raise CinderopsError(missing_required_lib("openstacksdk"), exception=traceback.format_exc()) from exc
+    return sys.modules["openstack"]
+
+
+def _loaded(name):
+    """An exceptions module if some earlier code imported it; if not, no error can be one of its classes."""
+    return sys.modules.get(name)
+
+
+class SdkTransport(object):
+    """Requests through openstacksdk's authenticated block-storage adapter (keystoneauth and requests)."""
+
+    def __init__(self, conn, token_cache=None, config_files=()):
         self.conn = conn
         self.token_cache = token_cache
+        self.config_files = list(config_files)
         self._configured_endpoint = conn.config.config.get("block_storage_endpoint_override")
         # Before the first touch of conn.block_storage: making the proxy reads the catalog, which logs in.
         self._from_cache = bool(token_cache and token_cache.load())
         self.adapter = conn.block_storage
-        self._sleep = sleep
-        self.requests = 0
-        configured = conn.config.get_default_microversion("block-storage")
         # A microversion set in clouds.yaml (block_storage_default_microversion) is the ceiling.
-        self.microversion = configured or PREFERRED_MICROVERSION
-        self._negotiated = False
+        self.default_microversion = conn.config.get_default_microversion("block-storage")
+        self.negotiated = False
 
     def _token(self):
         ref = getattr(self.conn.session.auth, "auth_ref", None)
@@ -246,11 +293,169 @@ class CinderClient(object):
         getattr(self.conn, "_proxies", {}).pop("block-storage", None)
         self.adapter = self.conn.block_storage
 
+    def send(self, method, path, expect, json_body, params, microversion):
+        token_before = self._token() if self._from_cache else None
+        resp = self.adapter.request(path, method, json=json_body, params=params, microversion=microversion,
+                                    raise_exc=False)
+        if self.token_cache:
+            self.token_cache.save()
+        if self._from_cache and self._token() != token_before:
+            # Cinder refused the cached token (a new cloud, a revoked token) and keystoneauth logged in
+            # again; the endpoint still came from the old token's catalog, so rebuild and resend.
+            self._from_cache = False
+            self._rebuild_adapter()
+            if resp.status_code not in expect:
+                return self.send(method, path, expect, json_body, params, microversion)
+        return resp
+
+    def max_microversion(self):
+        server_max = getattr(self.adapter.get_endpoint_data(), "max_microversion", None)
+        return "%d.%d" % tuple(server_max) if server_max else None
+
+    def roles(self):
+        session = self.conn.session
+        return session.auth.get_access(session).role_names or []
+
+    def session_record(self):
+        """What a later run needs to send requests to this cloud without the SDK; None if it cannot."""
+        ref = getattr(self.conn.session.auth, "auth_ref", None)
+        if ref is None or ref.expires is None or self.conn.config.config.get("profile"):
+            return None  # a vendor profile may come from the network: always resolve it in full
+        session = self.conn.session
+        verify, cafile = session.verify, None
+        if verify is True:
+            # The bundle requests would trust, so that both paths trust the same CAs.
+            cafile = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") \
+                or sys.modules["requests"].certs.where()
+        elif isinstance(verify, str):
+            verify, cafile = True, verify
+        cert, key = session.cert, None
+        if isinstance(cert, (tuple, list)):
+            cert, key = cert[0], cert[1]
+        return dict(endpoint=self.adapter.get_endpoint(), token=ref.auth_token, expires_at=ref.expires.timestamp(),
+                    roles=list(ref.role_names or []), verify=bool(verify), cafile=cafile, cert=cert, key=key,
+                    timeout=session.timeout)
+
+
+class ResumedTransport(object):
+    """Requests straight to a recorded endpoint with a recorded token, through Ansible's urllib wrapper.
+
+    Anything it cannot finish the way the SDK would (a 401, an unreachable cloud on a read or before
+    a write was sent, version discovery) raises StaleSession, and the client connects in full.
+    """
+
+    def __init__(self, record):
+        self.record = record
+        self.default_microversion = record["microversion"]
+        self.negotiated = bool(record.get("negotiated"))
+        self._http = None
+
+    def _client(self):
+        """One urllib client for the run: building a TLS context loads the CA bundle, which costs ~40 ms."""
+        if self._http is None:
+            record = self.record
+            if record["endpoint"].lower().startswith("https:"):
+                context = make_context(cafile=record.get("cafile"), validate_certs=record["verify"],
+                                       client_cert=record.get("cert"), client_key=record.get("key"))
+            else:
+                # Plain HTTP needs no CAs; a redirect to HTTPS then fails verification instead of skipping it.
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            self._http = Request(http_agent=USER_AGENT, timeout=record.get("timeout") or RESUMED_TIMEOUT,
+                                 validate_certs=record["verify"], use_proxy=True, use_netrc=False, context=context)
+        return self._http
+
+    def send(self, method, path, expect, json_body, params, microversion):
+        record = self.record
+        url = record["endpoint"].rstrip("/") + path
+        query = [(k, v) for k, v in (params or {}).items() if v is not None]  # as requests drops None
+        if query:
+            url += "?" + urlencode(query, doseq=True)
+        headers = {"X-Auth-Token": record["token"], "OpenStack-API-Version": "volume %s" % microversion,
+                   "Accept": "application/json"}
+        data = None
+        if json_body is not None:
+            data = json.dumps(json_body).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        try:
+            raw = self._client().open(method, url, data=data, headers=headers)
+            resp = Response(raw.status, raw.headers, raw.read())
+        except HTTPError as exc:
+            try:
+                body = exc.read()
+            except Exception:
+                body = b""
+            resp = Response(exc.code, exc.headers, body)
+        except (URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", exc)
+            if method == "GET" or isinstance(reason, ConnectionRefusedError):
+                # Nothing was changed: the full connection retries and explains.
+                raise StaleSession(str(reason)) from exc
+            raise CinderopsError("could not reach the cloud: %s" % reason) from exc
+        if resp.status_code == 401:
+            raise StaleSession("Cinder refused the recorded token")
+        return resp
+
+    def max_microversion(self):
+        raise StaleSession("microversion discovery goes through the SDK")
+
+    def roles(self):
+        return list(self.record["roles"])
+
+
+class SessionKeeper(object):
+    """Saves a record of the full connection once it has worked, for the next run to resume."""
+
+    def __init__(self, store, key):
+        self.store = store
+        self.key = key
+        self._saved = None
+
+    def load(self):
+        return self.store.load(self.key)
+
+    def remember(self, transport, microversion, negotiated):
+        make_record = getattr(transport, "session_record", None)
+        if make_record is None:
+            return
+        record = make_record()
+        if record is None:
+            return
+        record.update(microversion=microversion, negotiated=negotiated)
+        state = (record["token"], microversion)
+        if state != self._saved and self.store.save(self.key, record, transport.config_files):
+            self._saved = state
+
+    def forget(self):
+        self.store.forget(self.key)
+        self._saved = None
+
+
+class CinderClient(object):
+    """Cinder's v3 REST API, through the SDK's authenticated adapter or a resumed session."""
+
+    def __init__(self, conn=None, sleep=time.sleep, token_cache=None, transport=None, full_connect=None,
+                 keeper=None):
+        self.transport = transport if transport is not None else SdkTransport(conn, token_cache)
+        self._full_connect = full_connect
+        self.keeper = keeper
+        self._sleep = sleep
+        self.requests = 0
+        self.microversion = self.transport.default_microversion or PREFERRED_MICROVERSION
+        self._negotiated = self.transport.negotiated
+
+    def _connect_in_full(self):
+        """Leave a resumed session for a full SDK connection (same inputs, so same microversion)."""
+        if self._full_connect is None:
+            raise CinderopsError("the resumed session failed and there is no full connection to fall back to")
+        if self.keeper:
+            self.keeper.forget()
+        self.transport = self._full_connect()
+        self._full_connect = None
+
     def is_admin(self):
         """Whether the token carries the admin role (Cinder's admin_api rule); costs no extra request."""
-        session = self.conn.session
         try:
-            roles = session.auth.get_access(session).role_names or []
+            roles = self.transport.roles()
         except Exception as exc:
             raise explain_connection_error("could not authenticate", exc)
         return "admin" in roles
@@ -260,14 +465,15 @@ class CinderClient(object):
 
     def _negotiate(self):
         """After a 406: take the highest version both sides speak."""
-        data = self.adapter.get_endpoint_data()
-        server_max = getattr(data, "max_microversion", None)
+        try:
+            server = self.transport.max_microversion()
+        except StaleSession:
+            self._connect_in_full()
+            server = self.transport.max_microversion()
         self._negotiated = True
-        if server_max is None:
+        if server is None:
             self.microversion = "3.0"
-            return
-        server = "%d.%d" % tuple(server_max)
-        if _version_tuple(server) < _version_tuple(self.microversion):
+        elif _version_tuple(server) < _version_tuple(self.microversion):
             self.microversion = server
 
     def request(self, method, path, action, expect=(200,), json=None, params=None):
@@ -281,18 +487,12 @@ class CinderClient(object):
         for attempt in range(1, attempts + 1):
             try:
                 self.requests += 1
-                token_before = self._token() if self._from_cache else None
-                resp = self.adapter.request(path, method, json=json, params=params, microversion=self.microversion,
-                                            raise_exc=False)
-                if self.token_cache:
-                    self.token_cache.save()
-                if self._from_cache and self._token() != token_before:
-                    # Cinder refused the cached token (a new cloud, a revoked token) and keystoneauth logged in
-                    # again; the endpoint still came from the old token's catalog, so rebuild and resend.
-                    self._from_cache = False
-                    self._rebuild_adapter()
-                    if resp.status_code not in expect:
-                        return self.request(method, path, action, expect, json, params)
+                resp = self.transport.send(method, path, expect, json, params, self.microversion)
+            except StaleSession:
+                self._connect_in_full()
+                return self.request(method, path, action, expect, json, params)
+            except CinderopsError as exc:
+                raise CinderopsError("%s: %s" % (action, exc)) from exc
             except Exception as exc:  # keystoneauth connection and auth errors
                 err = explain_connection_error(action, exc)
                 if attempt < attempts and _is_transient(exc):
@@ -300,6 +500,8 @@ class CinderClient(object):
                     delay *= 2
                     continue
                 raise err
+            if self.keeper and resp.status_code != 401:
+                self.keeper.remember(self.transport, self.microversion, self._negotiated)
             if resp.status_code in expect:
                 return resp
             if resp.status_code == 406 and not self._negotiated:
@@ -353,7 +555,8 @@ def _can_skip_identity_discovery(config):
 
 
 def _is_transient(exc):
-    if HAS_KEYSTONEAUTH:
+    ksa_exceptions = _loaded("keystoneauth1.exceptions")
+    if ksa_exceptions is not None:
         return isinstance(exc, (ksa_exceptions.ConnectFailure, ksa_exceptions.ConnectTimeout,
                                 ksa_exceptions.RetriableConnectionFailure))
     return False
@@ -363,7 +566,9 @@ def explain_connection_error(action, exc):
     """Keystone and transport errors, worded for the person running the task."""
     name = type(exc).__name__
     text = str(exc).splitlines()[0] if str(exc) else name
-    if HAS_KEYSTONEAUTH:
+    ksa_exceptions = _loaded("keystoneauth1.exceptions")
+    sdk_exceptions = _loaded("openstack.exceptions")
+    if ksa_exceptions is not None:
         if isinstance(exc, ksa_exceptions.Unauthorized):
             return CinderopsError("%s: authentication failed (check the credentials in auth or clouds.yaml): %s"
                                   % (action, text))
@@ -377,7 +582,7 @@ def explain_connection_error(action, exc):
                                   % (action, text))
         if isinstance(exc, ksa_exceptions.MissingRequiredOptions):
             return CinderopsError("%s: incomplete credentials: %s" % (action, text))
-    if HAS_OPENSTACKSDK and isinstance(exc, sdk_exceptions.SDKException):
+    if sdk_exceptions is not None and isinstance(exc, sdk_exceptions.SDKException):
         return CinderopsError("%s: %s" % (action, text))
     return CinderopsError("%s: %s: %s" % (action, name, text))
 
@@ -413,9 +618,11 @@ class CinderopsModule(object):
             self.ansible.no_log_values.add(value)
 
     def connect(self):
-        """Connect like openstack.cloud: clouds.yaml, the ``cloud`` option, ``auth``, and OS_* variables."""
-        if not HAS_OPENSTACKSDK:
-            self.ansible.fail_json(msg=missing_required_lib("openstacksdk"), exception=OPENSTACKSDK_IMPORT_ERROR)
+        """Connect like openstack.cloud: clouds.yaml, the ``cloud`` option, ``auth``, and OS_* variables.
+
+        With ``auth_cache``, a run whose connection inputs match a recorded session resumes it
+        without loading the SDK; the first request that the record cannot serve connects in full.
+        """
         cloud = self.params["cloud"]
         if cloud is not None and not isinstance(cloud, (str, dict)):
             raise CinderopsError("cloud must be the name of a cloud in clouds.yaml or a dict of cloud settings")
@@ -435,6 +642,26 @@ class CinderopsModule(object):
         if isinstance(cloud, dict):
             options.update(cloud)
             cloud = None
+        keeper = self._session_keeper(cloud, options) if self.params["auth_cache"] else None
+        record = keeper.load() if keeper else None
+        if record is not None:
+            self.client = CinderClient(transport=ResumedTransport(record), keeper=keeper,
+                                       full_connect=lambda: self._sdk_transport(cloud, options))
+        else:
+            self.client = CinderClient(transport=self._sdk_transport(cloud, options), keeper=keeper)
+        return self.client
+
+    @staticmethod
+    def _session_keeper(cloud, options):
+        try:
+            os.getcwd()
+        except OSError:
+            return None  # no working directory: ./clouds.yaml cannot be checked
+        key = fingerprint(dict(options, cloud=cloud), os.environ, os.getuid())
+        return SessionKeeper(SessionStore(session_cache_dir(), min_life=TOKEN_MIN_LIFE), key)
+
+    def _sdk_transport(self, cloud, options):
+        openstack = _sdk()
         try:
             region = openstack.config.get_cloud_region(cloud=cloud, app_name="cinderops.snapshots",
                                                        app_version=COLLECTION_VERSION, **options)
@@ -444,7 +671,7 @@ class CinderopsModule(object):
                                                            app_version=COLLECTION_VERSION, auth_type="v3password",
                                                            **options)
             conn = openstack.connection.Connection(config=region)
-        except sdk_exceptions.ConfigException as exc:
+        except openstack.exceptions.ConfigException as exc:
             raise CinderopsError("could not load the cloud configuration: %s (clouds.yaml is searched in "
                                  "./clouds.yaml, ~/.config/openstack/ and /etc/openstack/, or OS_CLIENT_CONFIG_FILE)"
                                  % exc)
@@ -452,10 +679,9 @@ class CinderopsModule(object):
             raise explain_connection_error("could not load the cloud configuration", exc)
         cache = TokenCache(conn.session.auth) if self.params["auth_cache"] else None
         try:
-            self.client = CinderClient(conn, token_cache=cache)
+            return SdkTransport(conn, token_cache=cache, config_files=_sdk_config_files(openstack))
         except Exception as exc:  # the SDK checks a configured microversion against the cloud here
             raise explain_connection_error("could not connect to Cinder", exc)
-        return self.client
 
     def run(self):
         raise NotImplementedError

@@ -192,7 +192,7 @@ def port_open(port, host=HOST):
 
 
 def check_ports_valid():
-    variables = dict((service, variable) for service, (variable, _) in PORT_VARIABLES.items())
+    variables = dict((service, variable) for service, (variable, _default) in PORT_VARIABLES.items())
     for service, port in sorted(PORTS.items()):
         if not isinstance(port, int) or not 0 < port < 65536:
             raise CloudError("%s: %s=%r is not a TCP port (1-65535)" % (service, variables[service], port))
