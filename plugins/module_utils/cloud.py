@@ -325,8 +325,9 @@ class SdkTransport(object):
         verify, cafile = session.verify, None
         if verify is True:
             # The bundle requests would trust, so that both paths trust the same CAs.
+            certs = getattr(sys.modules.get("requests"), "certs", None)
             cafile = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") \
-                or sys.modules["requests"].certs.where()
+                or (certs.where() if certs else None)
         elif isinstance(verify, str):
             verify, cafile = True, verify
         cert, key = session.cert, None

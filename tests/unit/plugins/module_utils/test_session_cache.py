@@ -348,3 +348,114 @@ def test_sdk_config_files_keep_working_directory_candidates_relative(tmp_path, m
     monkeypatch.delenv("OS_CLIENT_SECURE_FILE", raising=False)
     assert cloud._sdk_config_files(sdk) == sorted(["clouds.yaml", "secure.yaml", "/etc/openstack/clouds.yaml",
                                                    "/srv/clouds.yaml", "/sdk/openstack/__init__.py"])
+
+
+# ------------------------------------------------------------------ ResumedTransport and TLS
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """An HTTPS stub on loopback with a self-signed certificate for 127.0.0.1."""
+    import datetime
+    import http.server
+    import ipaddress
+    import ssl
+    import threading
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cinderops test CA")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert_path), str(key_path))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield "https://127.0.0.1:%d/v3/p1" % server.server_port, str(cert_path)
+    server.shutdown()
+    server.server_close()
+
+
+def test_resumed_transport_trusts_the_recorded_ca(tls_server):
+    endpoint, ca = tls_server
+    transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=True, cafile=ca))
+    assert transport.send("GET", "/snapshots", (200,), None, None, "3.66").status_code == 200
+
+
+def test_resumed_transport_verifies_by_default_and_hands_a_bad_certificate_to_the_full_connection(tls_server):
+    endpoint, _ca = tls_server
+    transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=True, cafile=None))
+    with pytest.raises(cloud.StaleSession, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        transport.send("GET", "/snapshots", (200,), None, None, "3.66")
+
+
+def test_resumed_transport_skips_verification_only_when_recorded_so(tls_server):
+    endpoint, _ca = tls_server
+    transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=False, cafile=None))
+    assert transport.send("GET", "/snapshots", (200,), None, None, "3.66").status_code == 200
+
+
+# ------------------------------------------------------------------ what a full connection records
+
+def fake_conn(verify=True, cert=None, profile=None, expires=True):
+    import datetime
+    import types
+    ref = types.SimpleNamespace(auth_token="tok-sdk", role_names=["member"],
+                                expires=datetime.datetime(2026, 11, 27, tzinfo=datetime.timezone.utc) if expires
+                                else None)
+    session = types.SimpleNamespace(auth=types.SimpleNamespace(auth_ref=ref), verify=verify, cert=cert, timeout=30)
+    adapter = types.SimpleNamespace(get_endpoint=lambda: "https://cinder.example:8776/v3/p1")
+    config = types.SimpleNamespace(config={"profile": profile} if profile else {},
+                                   get_default_microversion=lambda service: None)
+    return types.SimpleNamespace(session=session, block_storage=adapter, config=config)
+
+
+@pytest.mark.parametrize("verify, env, expected", [
+    (True, {"REQUESTS_CA_BUNDLE": "/etc/ca.pem"}, (True, "/etc/ca.pem")),    # the bundle requests would use
+    ("/srv/cloud-ca.pem", {}, (True, "/srv/cloud-ca.pem")),                   # ca_cert
+    (False, {}, (False, None)),                                               # validate_certs: false
+])
+def test_session_record_keeps_the_tls_settings_of_the_full_connection(monkeypatch, verify, env, expected):
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    rec = cloud.SdkTransport(fake_conn(verify=verify)).session_record()
+    assert (rec["verify"], rec["cafile"]) == expected
+    assert rec["endpoint"] == "https://cinder.example:8776/v3/p1" and rec["token"] == "tok-sdk"
+    assert rec["roles"] == ["member"] and rec["timeout"] == 30 and rec["expires_at"] == 1795737600.0
+
+
+def test_session_record_keeps_client_certificate_and_key():
+    rec = cloud.SdkTransport(fake_conn(cert=("/c.pem", "/k.pem"))).session_record()
+    assert (rec["cert"], rec["key"]) == ("/c.pem", "/k.pem")
+
+
+@pytest.mark.parametrize("conn", [fake_conn(profile="vendor"), fake_conn(expires=False)])
+def test_no_record_for_a_vendor_profile_or_a_token_without_expiry(conn):
+    assert cloud.SdkTransport(conn).session_record() is None
