@@ -91,6 +91,7 @@ options:
       min_interval:
         description:
           - A new snapshot is due when the newest available or creating snapshot is at least this old.
+          - Takes minutes as well as restic's units, as C(min) (V(50min)); C(m) is months.
           - V(0h) means a new snapshot is always due.
         type: str
         default: 1h

@@ -90,7 +90,7 @@ def build_report(runs, now, max_staleness=None, check_mode=False):
     stale_before = None
     if max_staleness:
         try:
-            stale_before = subtract_duration(now, parse_duration(str(max_staleness), "max_staleness"))
+            stale_before = subtract_duration(now, parse_duration(str(max_staleness), "max_staleness", minutes=True))
         except PolicyError as exc:
             raise ReportError(str(exc))
     policies, failures, stale = [], [], []

@@ -140,25 +140,30 @@ class PolicyError(ValueError):
 # durations
 
 
-class Duration(namedtuple('Duration', ['years', 'months', 'days', 'hours'])):
-    """A restic duration: years, months, days and hours (all ints >= 0)."""
+class Duration(namedtuple('Duration', ['years', 'months', 'days', 'hours', 'minutes'], defaults=(0,))):
+    """A restic duration: years, months, days and hours (all ints >= 0).
+
+    ``minutes`` is not restic's: only ``min_interval`` and ``max_staleness`` take it
+    (``50min``), because a schedule that fires hourly needs an interval under an hour.
+    """
 
     __slots__ = ()
 
     def is_zero(self):
-        return not (self.years or self.months or self.days or self.hours)
+        return not (self.years or self.months or self.days or self.hours or self.minutes)
 
     def __str__(self):
         text = ''.join(
             '%d%s' % (value, unit)
-            for value, unit in ((self.years, 'y'), (self.months, 'm'), (self.days, 'd'), (self.hours, 'h'))
+            for value, unit in ((self.years, 'y'), (self.months, 'm'), (self.days, 'd'), (self.hours, 'h'),
+                                (self.minutes, 'min'))
             if value)
         return text or '0h'
 
 
-_DURATION_RE = re.compile(r'(?:[0-9]+[ymdh])+')
-_DURATION_PART_RE = re.compile(r'([0-9]+)([ymdh])')
-_UNIT_NAMES = {'y': 'years', 'm': 'months', 'd': 'days', 'h': 'hours'}
+_DURATION_RE = re.compile(r'(?:[0-9]+(?:min|[ymdh]))+')
+_DURATION_PART_RE = re.compile(r'([0-9]+)(min|[ymdh])')
+_UNIT_NAMES = {'y': 'years', 'm': 'months', 'd': 'days', 'h': 'hours', 'min': 'minutes'}
 
 
 def _shorten(value, limit=60):
@@ -186,28 +191,34 @@ def _type_name(value):
     return type(value).__name__
 
 
-def parse_duration(text, what='duration'):
+def parse_duration(text, what='duration', minutes=False):
     """Parse restic's duration grammar, e.g. ``1y2m3d4h`` (``m`` = months).
 
     Every part is optional but at least one is needed, the parts may come in any
     order (restic accepts ``1y1d1m``), each unit at most once, numbers are
-    non-negative integers.  Returns a :class:`Duration`.
+    non-negative integers.  With ``minutes``, ``min`` is a unit too (``1h30min``).
+    Returns a :class:`Duration`.
     """
     if isinstance(text, Duration):
         return text
     if not isinstance(text, str):
         raise PolicyError('%s must be a duration string like "1y2m3d4h", got %s' % (what, _type_name(text)))
     stripped = text.strip()
+    units = '(y=years, m=months, d=days, h=hours%s)' % (', min=minutes' if minutes else '')
     if not stripped or not _DURATION_RE.fullmatch(stripped):
         raise PolicyError(
-            '%s: invalid duration %s; use restic\'s form like "7d", "1m14d" or "1y2m3d4h" '
-            '(y=years, m=months, d=days, h=hours)' % (what, _shorten(text)))
+            '%s: invalid duration %s; use restic\'s form like "7d", "1m14d" or "1y2m3d4h" %s'
+            % (what, _shorten(text), units))
     values = {}
     for number, unit in _DURATION_PART_RE.findall(stripped):
         if unit in values:
             raise PolicyError('%s: invalid duration %s; unit "%s" is given twice' % (what, _shorten(text), unit))
         values[unit] = int(number)
-    return Duration(values.get('y', 0), values.get('m', 0), values.get('d', 0), values.get('h', 0))
+    if 'min' in values and not minutes:
+        raise PolicyError('%s: invalid duration %s; minutes ("min") are allowed only in min_interval and '
+                          'max_staleness, restic\'s rules count in hours at least %s' % (what, _shorten(text), units))
+    return Duration(values.get('y', 0), values.get('m', 0), values.get('d', 0), values.get('h', 0),
+                    values.get('min', 0))
 
 
 def _resolve_wall_clock(naive, tz):
@@ -245,7 +256,7 @@ def _subtract(ts, duration):
         day = date(year, month, 1) + timedelta(days=wall.day - 1 - duration.days)
         naive = datetime.combine(day, wall.time())
         instant = _resolve_wall_clock(naive, tz)
-        return instant - timedelta(hours=duration.hours)
+        return instant - timedelta(hours=duration.hours, minutes=duration.minutes)
     except (OverflowError, ValueError):
         return None
 
@@ -442,8 +453,8 @@ def normalize_policy(policy):
     ``keep_monthly``, ``keep_yearly`` (int, ``-1`` = unlimited, ``0``/``None`` =
     off; ``"unlimited"`` is accepted too), ``keep_within`` and
     ``keep_within_<tier>`` (duration strings; empty/zero = off),
-    ``min_available`` (int >= 0, default 1), ``min_interval`` (duration, default
-    ``1h``; ``0h`` = always due), ``timezone`` (IANA name, default ``UTC``),
+    ``min_available`` (int >= 0, default 1), ``min_interval`` (duration, minutes
+    allowed as ``min``, default ``1h``; ``0h`` = always due), ``timezone`` (IANA name, default ``UTC``),
     ``cleanup_errors`` (bool, default false), ``name`` (policy name).
     """
     if isinstance(policy, Policy):
@@ -468,7 +479,7 @@ def normalize_policy(policy):
     min_interval = policy.get('min_interval')
     if min_interval is None or (isinstance(min_interval, str) and not min_interval.strip()):
         min_interval = DEFAULT_MIN_INTERVAL
-    min_interval = parse_duration(min_interval, what='min_interval')
+    min_interval = parse_duration(min_interval, what='min_interval', minutes=True)
 
     timezone_name = policy.get('timezone')
     if timezone_name is None:

@@ -66,7 +66,10 @@ options:
         of each period within the duration.
       - C(min_available) (integer, default V(1)) - never fewer available owned snapshots per volume.
       - C(min_interval) (duration, default V(1h); V(0h) means always) - a new snapshot is due only when the newest
-        owned available or creating snapshot is at least this old.
+        owned available or creating snapshot is at least this old. Unlike restic's rules it also takes minutes, as
+        C(min) (V(50min), V(1h30min)). Set it a little under the schedule's period (V(50min) for hourly, V(20h) for
+        daily), because a run that starts a few seconds earlier in its period than the last one (timer accuracy, a
+        slow previous run) would otherwise find the newest snapshot too young and skip. C(m) is months.
       - C(timezone) (IANA name, default V(UTC)) - the zone in which days, weeks, months and years are counted.
       - C(cleanup_errors) (boolean) is the same as O(cleanup_errors). C(name), if given, must equal O(policy_name).
       - A bad policy fails the task before any request is made.
@@ -174,7 +177,7 @@ EXAMPLES = r"""
     policy_name: hourly
     policy:
       keep_within: 2d
-      min_interval: 50m
+      min_interval: 50min
     name_format: "{volume}-hourly-%Y%m%d-%H%M"
     snapshot_metadata:
       team: dba

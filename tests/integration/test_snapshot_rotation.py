@@ -324,6 +324,26 @@ def test_member_user_rotates_with_server_side_owner_filter(demo, tracker):
     tracker.snapshots.append(v["created"]["id"])
 
 
+def test_min_interval_in_minutes_serves_an_hourly_schedule(demo, tracker):
+    """min_interval 50min: a run 10 minutes later is not due, one 51 minutes later is (m would be months)."""
+    vol = tracker.volume(demo)
+    args = dict(volumes=[vol.id], policy_name=unique("hourly"), policy={"keep_last": 3, "min_interval": "50min"})
+    changed, first = ok(args, cloud="local-demo")
+    first_id = first["volumes"][0]["created"]["id"]
+    tracker.snapshots.append(first_id)
+    assert changed and first["policy"]["min_interval"] == "50min"
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    cloudkit.backdate({first_id: (now - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S")})
+    changed, second = ok(args, cloud="local-demo")
+    (v,) = second["volumes"]
+    assert not changed and not v["due"] and "younger than min_interval 50min" in v["due_reason"]
+    cloudkit.backdate({first_id: (now - timedelta(minutes=51)).strftime("%Y-%m-%dT%H:%M:%S")})
+    changed, third = ok(args, cloud="local-demo")
+    (v,) = third["volumes"]
+    assert changed and v["due"] and v["created"]["status"] == "available"
+    tracker.snapshots.append(v["created"]["id"])
+
+
 def test_bad_input_fails_in_one_line_before_any_request(tracker):
     cases = [
         (dict(policy={"keep_dayly": 3}), "policy: policy has unknown keys: keep_dayly"),

@@ -208,7 +208,7 @@ def test_restic_issue_4806_oldest_hourly():
 ])
 def test_parse_duration(text, expected, canonical):
     duration = parse_duration(text)
-    assert tuple(duration) == expected
+    assert tuple(duration) == expected + (0,)
     assert (duration.years, duration.months, duration.days, duration.hours) == expected
     assert str(duration) == canonical
     assert parse_duration(str(duration)) == duration
@@ -231,6 +231,36 @@ def test_parse_duration(text, expected, canonical):
 def test_parse_duration_errors(text, message):
     with pytest.raises(PolicyError, match=message):
         parse_duration(text)
+
+
+@pytest.mark.parametrize('text, expected, canonical', [
+    ('50min', (0, 0, 0, 0, 50), '50min'),
+    ('1h30min', (0, 0, 0, 1, 30), '1h30min'),
+    ('30min1h', (0, 0, 0, 1, 30), '1h30min'),
+    ('1m50min', (0, 1, 0, 0, 50), '1m50min'),  # m is still months
+    ('0min', (0, 0, 0, 0, 0), '0h'),
+])
+def test_parse_duration_minutes_where_allowed(text, expected, canonical):
+    duration = parse_duration(text, minutes=True)
+    assert tuple(duration) == expected and str(duration) == canonical
+    assert parse_duration(str(duration), minutes=True) == duration
+
+
+@pytest.mark.parametrize('text, message', [
+    ('50min', r'minutes \("min"\) are allowed only in min_interval and max_staleness'),
+    ('1h1min', r'minutes \("min"\) are allowed only'),
+])
+def test_restic_rules_refuse_minutes(text, message):
+    with pytest.raises(PolicyError, match=message):
+        parse_duration(text)
+    with pytest.raises(PolicyError, match=r'^keep_within: invalid duration'):
+        normalize_policy({'keep_within': text})
+
+
+@pytest.mark.parametrize('text', ['1min1min', '5mins', '5mn', '1h 5min'])
+def test_parse_duration_minutes_errors(text):
+    with pytest.raises(PolicyError, match=r'invalid duration .*min=minutes\)$|given twice'):
+        parse_duration(text, minutes=True)
 
 
 def test_parse_duration_names_the_field():
@@ -648,6 +678,12 @@ def test_min_available_zero():
     ('2026-11-25T18:31:16', '1d', True, 'newest snapshot a (2026-11-25T18:31:16Z) is at least min_interval 1d old'),
     ('2026-11-25T18:31:17', '1d', False, 'newest snapshot a (2026-11-25T18:31:17Z) is younger than min_interval 1d'),
     ('1990-01-01T00:00:00', '9999y', False, 'newest snapshot a (1990-01-01T00:00:00Z) is younger than min_interval 9999y'),
+    # An hourly schedule: the last run's snapshot was taken 59 min 40 s ago (this run started a little early).
+    ('2026-11-26T17:31:36', '1h', False, 'newest snapshot a (2026-11-26T17:31:36Z) is younger than min_interval 1h'),
+    ('2026-11-26T17:31:36', '50min', True,
+     'newest snapshot a (2026-11-26T17:31:36Z) is at least min_interval 50min old'),
+    ('2026-11-26T17:41:17', '50min', False,
+     'newest snapshot a (2026-11-26T17:41:17Z) is younger than min_interval 50min'),
 ])
 def test_due(created, min_interval, due, reason):
     plan = plan1([snap('a', created)], {'name': POLICY, 'keep_last': 1, 'min_interval': min_interval}, NOW)
