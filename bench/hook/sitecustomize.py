@@ -20,6 +20,7 @@ _TRACE = os.environ.get("CINDEROPS_BENCH_TRACE")
 if _TRACE:
     import atexit
     import importlib.machinery
+    import io
     import json
     import re
     import sys
@@ -67,7 +68,6 @@ if _TRACE:
                 status, headers = resp.status, resp.headers
                 if method == "GET" and status == 200 and _ONE_SNAPSHOT.search(url or ""):
                     # Read here and hand the caller a response that replays the body.
-                    import io
                     body = resp.read()
                     resp.fp = io.BytesIO(body)
                     resp.read = resp.fp.read

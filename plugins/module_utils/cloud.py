@@ -28,7 +28,8 @@ from urllib.parse import urlencode
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.urls import Request, make_context
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils.session_cache import SessionStore, fingerprint
+from ansible_collections.cinderops.snapshots.plugins.module_utils.session_cache import (
+    SessionStore, fingerprint, read_private, write_private)
 from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import InputError
 from ansible_collections.cinderops.snapshots.plugins.module_utils.waiting import WaitError
 
@@ -190,15 +191,8 @@ class TokenCache(object):
             self.path = os.path.join(directory or auth_cache_dir(), name)
 
     def load(self):
-        if not self.path:
-            return False
-        try:
-            info = os.stat(self.path)
-            if info.st_uid != os.getuid() or info.st_mode & 0o077:
-                return False
-            with open(self.path) as f:
-                state = f.read()
-        except OSError:
+        state = read_private(self.path) if self.path else None
+        if state is None:
             return False
         try:
             self.auth.set_auth_state(state)
@@ -221,17 +215,11 @@ class TokenCache(object):
         try:
             state = self.auth.get_auth_state()
             json.loads(state)
-            directory = os.path.dirname(self.path)
-            os.makedirs(directory, mode=0o700, exist_ok=True)
-            tmp = "%s.%d.tmp" % (self.path, os.getpid())
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(state)
-            os.replace(tmp, self.path)
+        except (TypeError, ValueError):
+            return
+        if write_private(self.path, state):  # one that cannot be written only costs a token request next time
             self.saved = True
             self._token = ref.auth_token
-        except (OSError, TypeError, ValueError):
-            pass  # a cache that cannot be written only costs a token request next time
 
 
 class StaleSession(Exception):
@@ -280,7 +268,7 @@ class SdkTransport(object):
         self.default_microversion = conn.config.get_default_microversion("block-storage")
         self.negotiated = False
 
-    def _token(self):
+    def token(self):
         ref = getattr(self.conn.session.auth, "auth_ref", None)
         return ref.auth_token if ref is not None else None
 
@@ -294,12 +282,12 @@ class SdkTransport(object):
         self.adapter = self.conn.block_storage
 
     def send(self, method, path, expect, json_body, params, microversion):
-        token_before = self._token() if self._from_cache else None
+        token_before = self.token() if self._from_cache else None
         resp = self.adapter.request(path, method, json=json_body, params=params, microversion=microversion,
                                     raise_exc=False)
         if self.token_cache:
             self.token_cache.save()
-        if self._from_cache and self._token() != token_before:
+        if self._from_cache and self.token() != token_before:
             # Cinder refused the cached token (a new cloud, a revoked token) and keystoneauth logged in
             # again; the endpoint still came from the old token's catalog, so rebuild and resend.
             self._from_cache = False
@@ -415,16 +403,17 @@ class SessionKeeper(object):
         return self.store.load(self.key)
 
     def remember(self, transport, microversion, negotiated):
-        make_record = getattr(transport, "session_record", None)
-        if make_record is None:
+        """Called after every response: cheap unless the token or microversion changed since the last save."""
+        if not isinstance(transport, SdkTransport):
+            return  # a resumed session's record is already on disk
+        state = (transport.token(), microversion)
+        if state == self._saved:
             return
-        record = make_record()
-        if record is None:
-            return
-        record.update(microversion=microversion, negotiated=negotiated)
-        state = (record["token"], microversion)
-        if state != self._saved and self.store.save(self.key, record, transport.config_files):
-            self._saved = state
+        self._saved = state  # also after a failed write: retrying it on every request would only cost time
+        record = transport.session_record()
+        if record is not None:
+            record.update(microversion=microversion, negotiated=negotiated)
+            self.store.save(self.key, record, transport.config_files)
 
     def forget(self):
         self.store.forget(self.key)

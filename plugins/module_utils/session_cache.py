@@ -41,6 +41,32 @@ def fingerprint(options, environ, uid):
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+def read_private(path):
+    """The text of a file only this user can read or write, else None (a cache is never trusted otherwise)."""
+    try:
+        info = os.stat(path)
+        if info.st_uid != os.getuid() or info.st_mode & 0o077:
+            return None
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def write_private(path, text):
+    """Write atomically as mode 0600 in a 0700 directory; False if it cannot (a cache only costs speed)."""
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        tmp = "%s.%d.tmp" % (path, os.getpid())
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        return False
+
+
 def file_signature(path):
     """(mtime_ns, size, inode) of a file, or None when it is absent; a relative path is the working directory's."""
     try:
@@ -63,14 +89,12 @@ class SessionStore(object):
 
     def load(self, key):
         """The record for ``key`` if it is still true, else None."""
-        path = self._path(key)
+        text = read_private(self._path(key))
+        if text is None:
+            return None
         try:
-            info = os.stat(path)
-            if info.st_uid != os.getuid() or info.st_mode & 0o077:
-                return None
-            with open(path) as f:
-                record = json.load(f)
-        except (OSError, ValueError):
+            record = json.loads(text)
+        except ValueError:
             return None
         if not isinstance(record, dict) or record.get("format") != FORMAT \
                 or any(k not in record for k in REQUIRED_KEYS):
@@ -89,15 +113,10 @@ class SessionStore(object):
         """Write ``record`` with the current signatures of ``files``; a failure only costs speed next time."""
         data = dict(record, format=FORMAT, files=dict((p, file_signature(p)) for p in files))
         try:
-            os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            tmp = "%s.%d.tmp" % (self._path(key), os.getpid())
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(data, f)
-            os.replace(tmp, self._path(key))
-            return True
-        except (OSError, TypeError, ValueError):
+            text = json.dumps(data)
+        except (TypeError, ValueError):
             return False
+        return write_private(self._path(key), text)
 
     def forget(self, key):
         try:

@@ -459,3 +459,28 @@ def test_session_record_keeps_client_certificate_and_key():
 @pytest.mark.parametrize("conn", [fake_conn(profile="vendor"), fake_conn(expires=False)])
 def test_no_record_for_a_vendor_profile_or_a_token_without_expiry(conn):
     assert cloud.SdkTransport(conn).session_record() is None
+
+
+class CountingStore(object):
+    def __init__(self):
+        self.saved = []
+
+    def save(self, key, record, files):
+        self.saved.append((key, record["token"], record["microversion"]))
+        return True
+
+
+def test_keeper_writes_once_per_token_and_microversion_and_never_for_a_resumed_session():
+    store = CountingStore()
+    keeper = cloud.SessionKeeper(store, "k")
+    conn = fake_conn()
+    transport = cloud.SdkTransport(conn)
+    for _i in range(3):
+        keeper.remember(transport, "3.66", False)
+    assert store.saved == [("k", "tok-sdk", "3.66")]
+    keeper.remember(transport, "3.60", True)  # negotiated down
+    conn.session.auth.auth_ref.auth_token = "tok-new"  # keystoneauth logged in again
+    keeper.remember(transport, "3.60", True)
+    assert store.saved[1:] == [("k", "tok-sdk", "3.60"), ("k", "tok-new", "3.60")]
+    keeper.remember(cloud.ResumedTransport(record()), "3.66", False)
+    assert len(store.saved) == 3
