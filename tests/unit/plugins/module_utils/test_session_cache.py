@@ -352,9 +352,9 @@ def test_sdk_config_files_keep_working_directory_candidates_relative(tmp_path, m
 
 # ------------------------------------------------------------------ ResumedTransport and TLS
 
-@pytest.fixture
-def tls_server(tmp_path):
-    """An HTTPS stub on loopback with a self-signed certificate for 127.0.0.1."""
+def _tls_stub(tmp_path, client_ca=False):
+    """An HTTPS stub on loopback with a self-signed certificate for 127.0.0.1; with client_ca, it also
+    requires a client certificate signed by that same certificate."""
     import datetime
     import http.server
     import ipaddress
@@ -393,31 +393,65 @@ def tls_server(tmp_path):
     server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(cert_path), str(key_path))
+    if client_ca:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(str(cert_path))
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield "https://127.0.0.1:%d/v3/p1" % server.server_port, str(cert_path)
+    yield "https://127.0.0.1:%d/v3/p1" % server.server_port, str(cert_path), str(key_path)
     server.shutdown()
     server.server_close()
 
 
+@pytest.fixture
+def tls_server(tmp_path):
+    yield from _tls_stub(tmp_path)
+
+
+@pytest.fixture
+def mtls_server(tmp_path):
+    yield from _tls_stub(tmp_path, client_ca=True)
+
+
 def test_resumed_transport_trusts_the_recorded_ca(tls_server):
-    endpoint, ca = tls_server
+    endpoint, ca, _key = tls_server
     transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=True, cafile=ca))
     assert transport.send("GET", "/snapshots", (200,), None, None, "3.66").status_code == 200
 
 
 def test_resumed_transport_verifies_by_default_and_hands_a_bad_certificate_to_the_full_connection(tls_server):
-    endpoint, _ca = tls_server
+    endpoint, _ca, _key = tls_server
     transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=True, cafile=None))
     with pytest.raises(cloud.StaleSession, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
         transport.send("GET", "/snapshots", (200,), None, None, "3.66")
 
 
 def test_resumed_transport_skips_verification_only_when_recorded_so(tls_server):
-    endpoint, _ca = tls_server
+    endpoint, _ca, _key = tls_server
     transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=False, cafile=None))
     assert transport.send("GET", "/snapshots", (200,), None, None, "3.66").status_code == 200
+
+
+def test_resumed_transport_presents_the_recorded_client_certificate(mtls_server):
+    endpoint, cert, key = mtls_server
+    transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=True, cafile=cert, cert=cert, key=key))
+    assert transport.send("GET", "/snapshots", (200,), None, None, "3.66").status_code == 200
+
+
+def test_resumed_transport_without_the_client_certificate_hands_over_to_the_full_connection(mtls_server):
+    endpoint, cert, _key = mtls_server
+    transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=True, cafile=cert))
+    with pytest.raises(cloud.StaleSession):
+        transport.send("GET", "/snapshots", (200,), None, None, "3.66")
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_a_moved_client_certificate_file_hands_over_to_the_full_connection_before_sending(mtls_server, method):
+    endpoint, cert, _key = mtls_server
+    transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=True, cafile=cert, cert="/nonexistent.pem"))
+    with pytest.raises(cloud.StaleSession, match="TLS settings"):
+        transport.send(method, "/snapshots", (202,), {"snapshot": {}}, None, "3.66")
 
 
 # ------------------------------------------------------------------ what a full connection records
