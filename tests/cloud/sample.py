@@ -9,8 +9,9 @@
 ``make`` creates volumes PREFIX-db, PREFIX-web, ... (reusing ones that exist) and, on each
 new volume, real snapshots owned by the policy (metadata cinderops:policy) whose created_at
 is then moved back in Cinder's database: one a day for the last 10 days, one a week for
-the last 8 weeks, and one a month for the last two years (40 in all; ``--history small``:
-one a day for the last 3 days). Prints the volumes as JSON.
+the last 8 weeks, and one a month for the last two years (40 or 41 in all, as the series overlap on
+the calendar; ``--history small``: one a day for the last 3 days). Prints the volumes, and the history's
+timestamps (``history``), as JSON.
 Needs openstacksdk (the dev venv's python) and the cloud up.
 """
 from __future__ import annotations
@@ -92,7 +93,8 @@ def make(conn, args):
         moves = dict((sid, ts.strftime("%Y-%m-%dT%H:%M:%S")) for sid, ts in made)
         subprocess.run([os.path.join(HERE, "cloud"), "backdate", "--file", "-"], input=json.dumps(moves), text=True,
                        check=True, capture_output=True)
-    print(json.dumps({"volumes": [{"id": v.id, "name": v.name} for v in volumes], "snapshots_made": len(made)}))
+    print(json.dumps({"volumes": [{"id": v.id, "name": v.name} for v in volumes], "snapshots_made": len(made),
+                      "history": [ts.strftime("%Y-%m-%dT%H:%M:%SZ") for ts in stamps]}))
 
 
 def clean(conn, args):

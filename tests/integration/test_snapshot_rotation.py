@@ -22,6 +22,7 @@ import pytest
 import cloudkit
 from cloudkit import RequestLog, snapshot_status, unique, volume_status, wait_status
 from playbooks import run_tasks
+from restic_oracle import restic_kept
 
 M = "cinderops.snapshots.snapshot_rotation"
 OWNER = "cinderops:policy"
@@ -67,38 +68,6 @@ def set_status(admin, snapshot_id, status):
 
 def rename(admin, snapshot_id, name):
     admin.block_storage.put("/snapshots/%s" % snapshot_id, json={"snapshot": {"name": name}})
-
-
-# ---------------------------------------------------------------------------------------------------- expectation
-
-PERIOD = {
-    "keep_daily": lambda t: t.date(),
-    "keep_weekly": lambda t: t.isocalendar()[:2],
-    "keep_monthly": lambda t: (t.year, t.month),
-    "keep_yearly": lambda t: t.year,
-}
-
-
-def restic_kept(times, rules):
-    """{id: [reasons]} that restic's count rules keep, for {id: datetime}; written apart from the engine.
-
-    Newest first, each rule keeps the first snapshot of every new period while its count lasts,
-    and the oldest snapshot too when the count is not used up ("oldest" rule).
-    """
-    order = sorted(times, key=lambda i: times[i], reverse=True)
-    kept = {}
-    for rule, count in rules.items():
-        last = None
-        for n, sid in enumerate(order):
-            if count == 0:
-                break
-            period = PERIOD[rule](times[sid])
-            if period != last or n == len(order) - 1:
-                reason = rule[len("keep_"):]
-                kept.setdefault(sid, []).append(reason if period != last else "oldest " + reason)
-                last = period
-                count -= 1
-    return kept
 
 
 def history_times(today, minute):
