@@ -6,7 +6,7 @@ When $CINDEROPS_BENCH_TRACE names a file, appends one JSON line per event to it:
 
 - ``{"ev": "req", "pid", "t0", "t1", "method", "url", "status", "rid", "snap_status"}`` for every HTTP
   request sent through ``requests`` (keystoneauth and so openstacksdk send everything that way) or
-  through urllib (a resumed cinderops.snapshots session uses Ansible's ``open_url``);
+  through urllib (a resumed cinderops.snapshots session sends through a ``urllib.request`` opener);
   ``snap_status`` is the snapshot's status for a GET of one snapshot, ``rid`` Cinder's request id;
 - ``{"ev": "proc", "pid", "start", "end", "maxrss_kb", "argv0"}`` when the process exits.
 

@@ -66,7 +66,8 @@ options:
         other credentials never reuse it. It is used until 5 minutes before it expires; a token that Cinder refuses
         is replaced.
       - A task whose connection inputs are the same as an earlier task's (these options, the C(OS_*) variables,
-        the working directory, and unchanged C(clouds.yaml), C(secure.yaml) and openstacksdk files) also reuses what
+        and unchanged C(clouds.yaml), C(secure.yaml) and openstacksdk files, including a C(clouds.yaml) in the
+        working directory) also reuses what
         that task resolved (the block-storage endpoint, the token, the TLS settings and the microversion) from
         C(.../cinderops.snapshots/sessions/), and does not load openstacksdk at all, which saves about half a second
         per task. Any 401, unreachable endpoint or needed version discovery falls back to a full connection.

@@ -192,10 +192,9 @@ def port_open(port, host=HOST):
 
 
 def check_ports_valid():
-    variables = dict((service, variable) for service, (variable, _default) in PORT_VARIABLES.items())
     for service, port in sorted(PORTS.items()):
         if not isinstance(port, int) or not 0 < port < 65536:
-            raise CloudError("%s: %s=%r is not a TCP port (1-65535)" % (service, variables[service], port))
+            raise CloudError("%s: %s=%r is not a TCP port (1-65535)" % (service, PORT_VARIABLES[service][0], port))
     if not isinstance(DIST_PORT, int) or not 0 < DIST_PORT < 65536:
         raise CloudError("rabbitmq: its Erlang distribution port %r is not a TCP port (1-65535); it defaults to "
                          "CINDEROPS_RABBITMQ_PORT + 20000, so lower that or set CINDEROPS_RABBITMQ_DIST_PORT"

@@ -23,6 +23,10 @@ def record(**over):
     return base
 
 
+def list_snapshots(transport):
+    return transport.send("GET", "/snapshots", (200,), None, None, "3.66")
+
+
 @pytest.fixture
 def store(tmp_path):
     return SessionStore(str(tmp_path / "sessions"), min_life=300, now=lambda: NOW)
@@ -324,7 +328,7 @@ def test_resumed_transport_refused_token_is_stale(stub_server):
     endpoint, _seen, answers = stub_server
     answers.append((401, {"error": {"message": "The request you have made requires authentication."}}))
     with pytest.raises(cloud.StaleSession):
-        cloud.ResumedTransport(record(endpoint=endpoint)).send("GET", "/snapshots", (200,), None, None, "3.66")
+        list_snapshots(cloud.ResumedTransport(record(endpoint=endpoint)))
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
@@ -417,33 +421,33 @@ def mtls_server(tmp_path):
 def test_resumed_transport_trusts_the_recorded_ca(tls_server):
     endpoint, ca, _key = tls_server
     transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=True, cafile=ca))
-    assert transport.send("GET", "/snapshots", (200,), None, None, "3.66").status_code == 200
+    assert list_snapshots(transport).status_code == 200
 
 
 def test_resumed_transport_verifies_by_default_and_hands_a_bad_certificate_to_the_full_connection(tls_server):
     endpoint, _ca, _key = tls_server
     transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=True, cafile=None))
     with pytest.raises(cloud.StaleSession, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
-        transport.send("GET", "/snapshots", (200,), None, None, "3.66")
+        list_snapshots(transport)
 
 
 def test_resumed_transport_skips_verification_only_when_recorded_so(tls_server):
     endpoint, _ca, _key = tls_server
     transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=False, cafile=None))
-    assert transport.send("GET", "/snapshots", (200,), None, None, "3.66").status_code == 200
+    assert list_snapshots(transport).status_code == 200
 
 
 def test_resumed_transport_presents_the_recorded_client_certificate(mtls_server):
     endpoint, cert, key = mtls_server
     transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=True, cafile=cert, cert=cert, key=key))
-    assert transport.send("GET", "/snapshots", (200,), None, None, "3.66").status_code == 200
+    assert list_snapshots(transport).status_code == 200
 
 
 def test_resumed_transport_without_the_client_certificate_hands_over_to_the_full_connection(mtls_server):
     endpoint, cert, _key = mtls_server
     transport = cloud.ResumedTransport(record(endpoint=endpoint, verify=True, cafile=cert))
     with pytest.raises(cloud.StaleSession):
-        transport.send("GET", "/snapshots", (200,), None, None, "3.66")
+        list_snapshots(transport)
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
