@@ -52,7 +52,7 @@ NOCACHE = "rerun_by_id_no_token_cache"
 
 def has_token_cache():
     """Whether our modules have the auth_cache option (a Keystone token reused across runs)."""
-    with open(os.path.join(bl.REPO, "plugins", "module_utils", "cloud.py")) as f:
+    with open(os.path.join(bl.REPO, "plugins", "module_utils", "_module.py")) as f:
         return "auth_cache" in f.read()
 
 

@@ -170,7 +170,7 @@ from datetime import datetime, timezone
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils.retention import (
+from ansible_collections.cinderops.snapshots.plugins.module_utils._retention import (
     PolicyError,
     plan_retention,
 )

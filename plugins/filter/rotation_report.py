@@ -87,15 +87,15 @@ from datetime import datetime, timezone
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils.report import ReportError, build_report
-from ansible_collections.cinderops.snapshots.plugins.module_utils.retention import PolicyError
+from ansible_collections.cinderops.snapshots.plugins.module_utils._report import ReportError, build_report
+from ansible_collections.cinderops.snapshots.plugins.module_utils._timeutil import TimeError
 
 
 def rotation_report(results, now=None, max_staleness=None, check_mode=False):
     try:
         return build_report(results, now or datetime.now(timezone.utc), max_staleness=max_staleness,
                             check_mode=check_mode)
-    except (ReportError, PolicyError) as exc:
+    except (ReportError, TimeError) as exc:
         raise AnsibleFilterError("rotation_report: %s" % exc)
 
 

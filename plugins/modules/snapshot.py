@@ -185,14 +185,15 @@ diff:
   sample: {"before": {"description": "old"}, "after": {"description": "new"}}
 """
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils.cloud import CinderopsError, CinderopsModule
-from ansible_collections.cinderops.snapshots.plugins.module_utils.diff import (
+from ansible_collections.cinderops.snapshots.plugins.module_utils import _converge, _status
+from ansible_collections.cinderops.snapshots.plugins.module_utils._diff import (
     apply_metadata, diff_of, field_changes, metadata_changes)
-from ansible_collections.cinderops.snapshots.plugins.module_utils.snapshots import Snapshots, label
-from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import (
-    check_metadata, check_text, check_timeout)
-
-TRANSITIONAL = ("creating", "updating", "restoring", "backing-up", "unmanaging")
+from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import CinderopsError, InputError
+from ansible_collections.cinderops.snapshots.plugins.module_utils._module import CinderopsModule
+from ansible_collections.cinderops.snapshots.plugins.module_utils._snapshots import Snapshots, named
+from ansible_collections.cinderops.snapshots.plugins.module_utils._status import label
+from ansible_collections.cinderops.snapshots.plugins.module_utils._validation import (
+    check_id, check_metadata, check_name, check_text)
 
 
 class SnapshotModule(CinderopsModule):
@@ -211,7 +212,7 @@ class SnapshotModule(CinderopsModule):
     def run(self):
         wanted = self.wanted()
         self.snapshots = Snapshots(self.connect())
-        current, volume_id = self.snapshots.identify(self.params["id"], self.params["volume"], wanted["name"])
+        current, volume_id = self.snapshots.identify(wanted["id"], self.params["volume"], wanted["name"])
         if self.params["state"] == "absent":
             self.make_absent(current)
         else:
@@ -220,12 +221,15 @@ class SnapshotModule(CinderopsModule):
     # ---------------------------------------------------------------- what is wanted
     def wanted(self):
         """Validated desired fields, before any request."""
-        check_timeout(self.params["timeout"])
-        name = check_text("name", _strip(self.params["name"]))
-        if name is not None and not self.params["id"] and not self.params["volume"]:
-            raise CinderopsError("volume is required to find or create snapshot %r by name (snapshots are never "
-                                 "looked up by name across the project); or give id" % name)
+        snapshot_id = check_id("id", self.params["id"])
+        name = check_name("name", self.params["name"])
+        if self.params["volume"] is not None and not self.params["volume"].strip():
+            raise InputError("volume must not be empty; give the volume's name or id")
+        if name is not None and not snapshot_id and not self.params["volume"]:
+            raise InputError("volume is required to find or create snapshot %r by name (snapshots are never "
+                             "looked up by name across the project); or give id" % name)
         return dict(
+            id=snapshot_id,
             name=name,
             description=check_text("description", _strip(self.params["description"]), allow_newline=False),
             metadata=check_metadata("metadata", self.params["metadata"]),
@@ -237,7 +241,7 @@ class SnapshotModule(CinderopsModule):
             return self.create(volume_id, wanted)
         current = self.settle(current)
         changes = {}
-        if self.params["id"]:
+        if wanted["id"]:
             changes.update(field_changes(current, {"name": wanted["name"]}))
         changes.update(field_changes(current, {"description": wanted["description"]}))
         to_set, to_unset = {}, []
@@ -255,9 +259,9 @@ class SnapshotModule(CinderopsModule):
         self.finish(changed, current, after)
 
     def create(self, volume_id, wanted):
-        if self.params["id"]:
-            raise CinderopsError("snapshot %s does not exist; to create a snapshot give volume and name (Cinder "
-                                 "chooses the id)" % self.params["id"])
+        if wanted["id"]:
+            raise CinderopsError("id: snapshot %s does not exist; to create a snapshot give volume and name (Cinder "
+                                 "chooses the id)" % wanted["id"])
         volume = self.snapshots.get_volume(volume_id)
         if volume is None:
             # An id-shaped name, or a volume that is not there.
@@ -269,43 +273,69 @@ class SnapshotModule(CinderopsModule):
             return self.finish(True, None, predicted)
         snap = self.snapshots.create(volume["id"], name=wanted["name"], description=wanted["description"],
                                      metadata=wanted["metadata"], force=self.params["force"])
+        snap, yielded = self.converge(snap, volume["id"], wanted["name"])
+        self.finish(not yielded, None, snap)
+
+    def converge(self, snap, volume_id, name):
+        """The same task running twice at once makes two snapshots of one (volume, name): keep the oldest.
+
+        Returns (snapshot, yielded): with ``yielded`` this run's snapshot was deleted in favour of an
+        older one, and the task reports that one, unchanged (the other run made the change).
+        """
+        def rivals():
+            return [s for s in named(self.snapshots.list({"volume_id": volume_id, "name": name}), name)
+                    if s["id"] != snap["id"]]
+        timeout = self.params["timeout"]
         if self.params["wait"]:
-            snap = self.snapshots.wait_available(snap, self.params["timeout"])
-        self.finish(True, None, snap)
+            snap = self.snapshots.wait_available(snap, timeout, known=snap)
+        else:
+            if _converge.decide(snap, rivals())[0] == _converge.KEEP:
+                return snap, False
+            snap = self.snapshots.wait_available(snap, timeout, known=snap)  # only to delete it
+        return self.snapshots.settle_rivals(snap, rivals, timeout)
 
     def settle(self, current):
-        """Wait out a snapshot that is still being made; refuse one whose creation failed."""
-        if current["status"] in TRANSITIONAL and self.params["wait"]:
+        """Wait out a snapshot that is still being made; refuse one in a failed state."""
+        if current["status"] in _status.TRANSITIONAL and self.params["wait"]:
             current = self.snapshots.wait_available(current, self.params["timeout"])
-        if current["status"] == "error":
+        if current["status"] == _status.ERROR:
             raise CinderopsError("snapshot %s is in status error (its creation failed on the backend); remove it "
                                  "with state: absent and run again" % label(current), snapshot=current)
+        if current["status"] == _status.ERROR_DELETING:
+            raise CinderopsError("snapshot %s is in status error_deleting: an earlier delete failed on the backend; "
+                                 "an admin must reset its status or force-delete it" % label(current),
+                                 snapshot=current)
+        if current["status"] == _status.DELETING:
+            raise CinderopsError("snapshot %s is being deleted (status deleting); run again once it is gone to "
+                                 "create it anew" % label(current), snapshot=current)
         return current
 
     def make_absent(self, current):
         if current is None:
             return self.finish(False, None, None)
         status = current["status"]
-        if status == "error_deleting":
+        if status == _status.ERROR_DELETING:
             raise CinderopsError("snapshot %s is in status error_deleting: an earlier delete failed on the backend; "
                                  "an admin must reset its status or force-delete it" % label(current),
                                  snapshot=current)
-        if status == "deleting":
+        if status == _status.DELETING:
             # Someone else's delete is under way; wait for it, but it is not our change.
             if self.params["wait"] and not self.check_mode:
                 self.snapshots.wait_deleted(current, self.params["timeout"])
             return self.finish(False, current, None)
-        if status in TRANSITIONAL:
+        if status in _status.TRANSITIONAL:
             if not self.params["wait"]:
                 raise CinderopsError("snapshot %s is %s and cannot be deleted yet; use wait: true" %
                                      (label(current), status))
             if not self.check_mode:
                 current = self.snapshots.wait_available(current, self.params["timeout"])
-        if not self.check_mode:
-            self.snapshots.delete(current["id"])
-            if self.params["wait"]:
-                self.snapshots.wait_deleted(current, self.params["timeout"])
-        self.finish(True, current, None)
+        if self.check_mode:
+            return self.finish(True, current, None)
+        outcome = self.snapshots.delete(current["id"])
+        if outcome != "gone" and self.params["wait"]:
+            self.snapshots.wait_deleted(current, self.params["timeout"], known=dict(current, status=_status.DELETING))
+        # "deleting": another run's delete got there first; "gone": it was already.
+        self.finish(outcome == "accepted", current, None)
 
     # ---------------------------------------------------------------- result
     def finish(self, changed, before, after):

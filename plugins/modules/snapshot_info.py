@@ -130,12 +130,14 @@ snapshots:
       updated_at: "2026-11-26T02:00:04.000000"
 """
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils.cloud import CinderopsError, CinderopsModule
-from ansible_collections.cinderops.snapshots.plugins.module_utils.snapshots import Snapshots, metadata_filter
-from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import InputError, check_metadata
+from itertools import islice
 
-STATUSES = ["available", "backing-up", "creating", "deleted", "deleting", "error", "error_deleting", "restoring",
-            "unmanaging", "updating"]
+from ansible_collections.cinderops.snapshots.plugins.module_utils import _status
+from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import CinderopsError, InputError
+from ansible_collections.cinderops.snapshots.plugins.module_utils._module import CinderopsModule
+from ansible_collections.cinderops.snapshots.plugins.module_utils._snapshots import Snapshots, metadata_filter
+from ansible_collections.cinderops.snapshots.plugins.module_utils._validation import (
+    check_id, check_metadata, check_name)
 
 
 class SnapshotInfoModule(CinderopsModule):
@@ -144,7 +146,7 @@ class SnapshotInfoModule(CinderopsModule):
         id=dict(type="str"),
         name=dict(type="str", aliases=["display_name"]),
         volume=dict(type="str"),
-        status=dict(type="str", choices=STATUSES),
+        status=dict(type="str", choices=list(_status.ALL)),
         metadata=dict(type="dict"),
         all_projects=dict(type="bool", default=False),
         project_id=dict(type="str"),
@@ -158,53 +160,78 @@ class SnapshotInfoModule(CinderopsModule):
     module_kwargs = dict(mutually_exclusive=[("sort", "sort_key"), ("sort", "sort_dir")])
 
     def run(self):
-        sort = self.wanted_sort()
-        metadata = check_metadata("metadata", self.params["metadata"])
-        if self.params["limit"] is not None and self.params["limit"] < 0:
-            raise InputError("limit must be 0 or more (got %d)" % self.params["limit"])
+        wanted = self.wanted()
         snapshots = Snapshots(self.connect())
-        filters = self.server_filters(snapshots, metadata)
+        filters = self.server_filters(snapshots, wanted)
         all_projects = self.params["all_projects"] or bool(self.params["project_id"])
         if all_projects and not snapshots.client.is_admin():
             raise CinderopsError("all_projects and project_id need an admin, and this user is not an admin in its "
                                  "project (Cinder would silently list only the user's own project)")
-        if self.params["id"]:
-            found = self.by_id(snapshots, filters, metadata)
+        if wanted["id"]:
+            found = self.by_id(snapshots, wanted["id"], filters, wanted["metadata"])
         elif self.params["limit"] == 0:
             found = []
         else:
-            found = snapshots.list(filters, all_projects=all_projects, details=self.params["details"], sort=sort,
-                                   limit=self.params["limit"], marker=self.params["marker"],
-                                   sort_key=self.params["sort_key"], sort_dir=self.params["sort_dir"])
+            found = self.listing(snapshots, filters, all_projects, wanted)
         self.exit(changed=False, snapshots=found)
 
+    def wanted(self):
+        """Every option checked here, so that a typo fails before any request."""
+        if self.params["limit"] is not None and self.params["limit"] < 0:
+            raise InputError("limit must be 0 or more (got %d)" % self.params["limit"])
+        if self.params["volume"] is not None and not self.params["volume"].strip():
+            raise InputError("volume must not be empty; give the volume's name or id, or leave volume out")
+        if self.params["project_id"] is not None and not self.params["project_id"].strip():
+            raise InputError("project_id must not be empty")
+        return dict(
+            id=check_id("id", self.params["id"]),
+            marker=check_id("marker", self.params["marker"]),
+            name=check_name("name", self.params["name"]),
+            metadata=check_metadata("metadata", self.params["metadata"]),
+            sort=self.wanted_sort(),
+        )
+
     def wanted_sort(self):
-        """``key[:dir]`` items checked here, so a typo fails before any request."""
+        """``key[:dir]`` items."""
         if not self.params["sort"]:
             return None
         for item in self.params["sort"]:
             key, _sep, direction = item.partition(":")
-            if not key or direction not in ("", "asc", "desc"):
+            if not key.strip() or direction not in ("", "asc", "desc"):
                 raise InputError("sort item %r must be key or key:asc or key:desc" % item)
         return ",".join(self.params["sort"])
 
-    def server_filters(self, snapshots, metadata):
+    def server_filters(self, snapshots, wanted):
         filters = {}
         if self.params["volume"]:
             filters["volume_id"] = snapshots.volume_id_of(self.params["volume"], verify=True)
-        for key in ("name", "status", "project_id"):
+        if wanted["name"]:
+            filters["name"] = wanted["name"]
+        for key in ("status", "project_id"):
             if self.params[key]:
                 filters[key] = self.params[key]
-        if metadata:
+        if wanted["metadata"]:
             if not snapshots.client.supports("3.22"):
-                raise CinderopsError("the metadata filter needs microversion 3.22; this cloud speaks %s"
+                raise CinderopsError("metadata: the metadata filter needs microversion 3.22; this cloud speaks %s"
                                      % snapshots.client.microversion)
-            filters["metadata"] = metadata_filter(metadata)
+            filters["metadata"] = metadata_filter(wanted["metadata"])
         return filters
 
-    def by_id(self, snapshots, filters, metadata):
+    def listing(self, snapshots, filters, all_projects, wanted):
+        """Every page, streamed. Cinder's name filter may ignore case, so names are compared exactly here,
+        and ``limit`` counts only the exact matches."""
+        limit = self.params["limit"]
+        found = snapshots.iterate(filters, all_projects=all_projects, details=self.params["details"],
+                                  sort=wanted["sort"], limit=None if wanted["name"] else limit,
+                                  marker=wanted["marker"], sort_key=self.params["sort_key"],
+                                  sort_dir=self.params["sort_dir"])
+        if wanted["name"]:
+            found = (s for s in found if s["name"] == wanted["name"])
+        return list(islice(found, limit) if limit is not None else found)
+
+    def by_id(self, snapshots, snapshot_id, filters, metadata):
         """One GET; the other filters still apply, so the answer is the same as a listing's."""
-        snap = snapshots.get(self.params["id"])
+        snap = snapshots.get(snapshot_id)
         if snap is None:
             return []
         for key in ("volume_id", "name", "status", "project_id"):

@@ -114,12 +114,13 @@ diff:
   sample: {"before": {"metadata": {"a": "1"}}, "after": {"metadata": {"a": "1", "b": "2"}}}
 """
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils.cloud import CinderopsError, CinderopsModule
-from ansible_collections.cinderops.snapshots.plugins.module_utils.diff import (
+from ansible_collections.cinderops.snapshots.plugins.module_utils._diff import (
     apply_metadata, is_reserved, metadata_changes)
-from ansible_collections.cinderops.snapshots.plugins.module_utils.snapshots import Snapshots
-from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import (
-    InputError, check_metadata, check_metadata_key)
+from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import CinderopsError, InputError
+from ansible_collections.cinderops.snapshots.plugins.module_utils._module import CinderopsModule
+from ansible_collections.cinderops.snapshots.plugins.module_utils._snapshots import Snapshots
+from ansible_collections.cinderops.snapshots.plugins.module_utils._validation import (
+    check_id, check_metadata, check_metadata_key, check_name)
 
 
 class SnapshotMetadataModule(CinderopsModule):
@@ -141,13 +142,20 @@ class SnapshotMetadataModule(CinderopsModule):
     )
 
     def run(self):
+        snapshot_id = check_id("id", self.params["id"])
+        name = check_name("name", self.params["name"])
+        if self.params["volume"] is not None and not self.params["volume"].strip():
+            raise InputError("volume must not be empty; give the volume's name or id")
+        if name is not None and not snapshot_id and not self.params["volume"]:
+            raise InputError("volume is required to find snapshot %r by name (snapshots are never looked up by "
+                             "name across the project); or give id" % name)
         wanted = check_metadata("metadata", self.params["metadata"])
         doomed = self.keys_to_delete(wanted)
         snapshots = Snapshots(self.connect())
-        snap = snapshots.identify(self.params["id"], self.params["volume"], self.params["name"])[0]
+        snap = snapshots.identify(snapshot_id, self.params["volume"], name)[0]
         if snap is None:
-            raise CinderopsError("snapshot %s was not found" % (self.params["id"] or "%r on volume %s" % (
-                self.params["name"], self.params["volume"])))
+            raise CinderopsError("id: snapshot %s was not found" % snapshot_id if snapshot_id else
+                                 "name: no snapshot named %r on volume %s" % (name, self.params["volume"]))
         current = snap["metadata"]
         if self.params["state"] == "present":
             to_set, to_unset = metadata_changes(current, wanted, self.params["purge"],

@@ -335,13 +335,15 @@ diff:
 
 from datetime import datetime, timezone
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils.cloud import CinderopsError, CinderopsModule
-from ansible_collections.cinderops.snapshots.plugins.module_utils.retention import format_timestamp
-from ansible_collections.cinderops.snapshots.plugins.module_utils.rotation import (
-    DEFAULT_NAME_FORMAT, DEFAULT_WORKERS, Rotation, build_policy, check_name_format, check_workers, failure_message,
-    failures, new_snapshot_metadata, rotation_diff, selection_metadata, summarize)
-from ansible_collections.cinderops.snapshots.plugins.module_utils.snapshots import Snapshots
-from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import InputError, check_timeout
+from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import CinderopsError
+from ansible_collections.cinderops.snapshots.plugins.module_utils._module import CinderopsModule
+from ansible_collections.cinderops.snapshots.plugins.module_utils._results import (
+    failure_message, failures, rotation_diff, summarize)
+from ansible_collections.cinderops.snapshots.plugins.module_utils._rotation import Rotation
+from ansible_collections.cinderops.snapshots.plugins.module_utils._rotation_options import (
+    DEFAULT_NAME_FORMAT, DEFAULT_WORKERS, RotationOptions)
+from ansible_collections.cinderops.snapshots.plugins.module_utils._snapshots import Snapshots
+from ansible_collections.cinderops.snapshots.plugins.module_utils._timeutil import format_timestamp
 
 
 class SnapshotRotationModule(CinderopsModule):
@@ -362,28 +364,19 @@ class SnapshotRotationModule(CinderopsModule):
     module_kwargs = dict(mutually_exclusive=[("volumes", "volume_metadata", "all_volumes")])
 
     def run(self):
-        params = self.params
         # Everything is checked before the first request, so bad input never half-applies.
-        selection = self.selection()
-        policy = build_policy(params["policy"], params["policy_name"], params["cleanup_errors"])
-        check_name_format(params["name_format"], policy.name)
-        new_snapshot_metadata(params["snapshot_metadata"], policy.name)
-        check_timeout(params["timeout"])
-        check_workers(params["max_workers"])
+        options = RotationOptions.from_params(self.params, check_mode=self.check_mode)
         now = datetime.now(timezone.utc).replace(microsecond=0)
 
-        rotation = Rotation(Snapshots(self.connect()), policy, now=now, name_format=params["name_format"],
-                            metadata=params["snapshot_metadata"], force=params["force"], create=params["create"],
-                            prune=params["prune"], wait=params["wait"], timeout=params["timeout"],
-                            max_workers=params["max_workers"], check_mode=self.check_mode)
-        results = rotation.run(rotation.load(**selection))
+        rotation = Rotation(Snapshots(self.connect()), options, now=now)
+        results = rotation.run(rotation.load())
 
         result = dict(
             changed=any(r["changed"] for r in results),
             volumes=results,
             summary=summarize(results),
             failures=failures(results),
-            policy=policy.as_dict(),
+            policy=options.policy.as_dict(),
             now=format_timestamp(now),
         )
         if self.diff_mode and result["changed"]:
@@ -392,18 +385,6 @@ class SnapshotRotationModule(CinderopsModule):
         if message:
             raise CinderopsError(message, **result)
         self.exit(**result)
-
-    def selection(self):
-        params = self.params
-        if params["volumes"] is not None:
-            if not params["volumes"]:
-                raise InputError("volumes is empty; list volume names or ids, or use volume_metadata or all_volumes")
-            return dict(refs=params["volumes"])
-        if params["volume_metadata"] is not None:
-            return dict(metadata=selection_metadata(params["volume_metadata"]))
-        if params["all_volumes"]:
-            return dict(everything=True)
-        raise InputError("select the volumes with one of volumes, volume_metadata or all_volumes: true")
 
 
 def main():

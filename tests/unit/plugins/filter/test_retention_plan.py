@@ -13,7 +13,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.cinderops.snapshots.plugins.filter import retention_plan as plugin
 from ansible_collections.cinderops.snapshots.plugins.filter.retention_plan import FilterModule
-from ansible_collections.cinderops.snapshots.plugins.module_utils.retention import OWNER_KEY, plan_retention
+from ansible_collections.cinderops.snapshots.plugins.module_utils._retention import OWNER_KEY, plan_retention
 
 NOW = '2026-11-26T18:31:16Z'
 POLICY = {'name': 'nightly', 'keep_daily': 2, 'keep_weekly': 1, 'timezone': 'Europe/Berlin'}

@@ -9,7 +9,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils import cloud
+from ansible_collections.cinderops.snapshots.plugins.module_utils import _module
 from ansible_collections.cinderops.snapshots.plugins.modules import snapshot, snapshot_info, snapshot_metadata
 
 
@@ -18,7 +18,7 @@ def no_connection(monkeypatch):
     """Any attempt to connect fails the test: these checks must happen first."""
     def refuse(self):
         raise AssertionError("connect() was called")
-    monkeypatch.setattr(cloud.CinderopsModule, "connect", refuse)
+    monkeypatch.setattr(_module.CinderopsModule, "connect", refuse)
 
 
 def run_module(module_class, args, capsys):
@@ -44,8 +44,36 @@ def test_snapshot_bad_input(args, expect, capsys):
     assert "most recent call last" not in json.dumps(out)
 
 
+# Regression tests for issue 10: inputs that did surprising, unsafe things. Each fails before any connection.
+@pytest.mark.parametrize("args, expect", [
+    ({"volume": "v", "name": ""}, "name must not be empty or blank"),
+    ({"volume": "v", "name": "  ", "state": "absent"}, "name must not be empty or blank"),
+    ({"volume": "", "name": "a"}, "volume must not be empty"),
+    ({"id": "not-a-uuid", "state": "absent"}, "id must be a Cinder id"),
+    ({"id": "2bb856e1-b3d8-4432-a858-09e4ce93938", "state": "absent"}, "id must be a Cinder id"),
+    ({"volume": "v", "name": "a", "api_timeout": 0}, "api_timeout must be greater than 0"),
+    ({"volume": "v", "name": "a", "api_timeout": -1}, "api_timeout must be greater than 0"),
+    ({"volume": "v", "name": "a", "cloud": ""}, "cloud must not be empty"),
+])
+def test_snapshot_unsafe_input_fails_before_connecting(args, expect, capsys):
+    code, out = run_module(snapshot.SnapshotModule, args, capsys)
+    assert code == 1 and out["failed"] and expect in out["msg"], out
+
+
+@pytest.mark.parametrize("args, expect", [
+    ({"id": "not-a-uuid"}, "id must be a Cinder id"),
+    ({"marker": "last"}, "marker must be a Cinder id"),
+    ({"name": ""}, "name must not be empty or blank"),
+    ({"volume": " "}, "volume must not be empty"),
+    ({"api_timeout": 0}, "api_timeout must be greater than 0"),
+])
+def test_info_unsafe_input_fails_before_connecting(args, expect, capsys):
+    code, out = run_module(snapshot_info.SnapshotInfoModule, args, capsys)
+    assert code == 1 and out["failed"] and expect in out["msg"], out
+
+
 def test_snapshot_secrets_are_no_log():
-    spec = cloud.connection_argument_spec()
+    spec = _module.connection_argument_spec()
     assert spec["auth"]["no_log"] and spec["client_key"]["no_log"]
     assert spec["validate_certs"].get("default") is None  # the cloud config decides; TLS on unless it says off
 
@@ -66,13 +94,18 @@ def test_info_bad_input(args, expect, capsys):
     assert code == 1 and expect in out["msg"]
 
 
+SID = "2bb856e1-b3d8-4432-a858-09e4ce939389"
+
+
 @pytest.mark.parametrize("args, expect", [
-    ({"id": "x"}, "one of the following is required: metadata, keys"),
-    ({"id": "x", "keys": ["a"]}, "state is present but all of the following are missing: metadata"),
-    ({"id": "x", "keys": ["cinderops:policy"], "state": "absent"}, "reserved cinderops: namespace"),
-    ({"id": "x", "keys": ["a/b"], "state": "absent"}, "key 'a/b' is not accepted"),
-    ({"id": "x", "metadata": {"k": ["v"]}}, "must be a string"),
-    ({"id": "x", "metadata": {"k": "v"}, "keys": ["k"], "purge": True, "state": "absent"}, "mutually exclusive"),
+    ({"id": SID}, "one of the following is required: metadata, keys"),
+    ({"id": SID, "keys": ["a"]}, "state is present but all of the following are missing: metadata"),
+    ({"id": SID, "keys": ["cinderops:policy"], "state": "absent"}, "reserved cinderops: namespace"),
+    ({"id": SID, "keys": ["a/b"], "state": "absent"}, "key 'a/b' is not accepted"),
+    ({"id": SID, "metadata": {"k": ["v"]}}, "must be a string"),
+    ({"id": SID, "metadata": {"k": "v"}, "keys": ["k"], "purge": True, "state": "absent"}, "mutually exclusive"),
+    ({"id": "not-a-uuid", "metadata": {"k": "v"}}, "id must be a Cinder id"),
+    ({"volume": "v", "name": "  ", "metadata": {"k": "v"}}, "name must not be empty or blank"),
 ])
 def test_metadata_bad_input(args, expect, capsys):
     code, out = run_module(snapshot_metadata.SnapshotMetadataModule, args, capsys)

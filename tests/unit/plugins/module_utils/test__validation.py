@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import (
-    InputError, check_metadata, check_metadata_key, check_text, check_timeout, looks_like_uuid)
+from ansible_collections.cinderops.snapshots.plugins.module_utils._validation import (
+    InputError, check_metadata, check_metadata_key, check_text, check_positive, looks_like_uuid)
 
 
 @pytest.mark.parametrize("value, ok", [
@@ -62,7 +62,7 @@ def test_long_value_is_refused():
 @pytest.mark.parametrize("timeout, ok", [(1, True), (None, True), (0, False), (-1, False)])
 def test_timeout(timeout, ok):
     if ok:
-        assert check_timeout(timeout) == timeout
+        assert check_positive("timeout", timeout) == timeout
     else:
         with pytest.raises(InputError, match="timeout must be greater than 0"):
-            check_timeout(timeout)
+            check_positive("timeout", timeout)

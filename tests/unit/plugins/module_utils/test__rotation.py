@@ -1,10 +1,10 @@
 # Copyright (c) 2026 cinderops.snapshots contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The pure parts of rotation.py, and its plan/apply logic against a stand-in for ``Snapshots``.
+"""The rotation's options, volume selection, and its plan/apply logic against a stand-in for ``Snapshots``.
 
-The stand-in is only for these unit tests of the run's logic (ordering, retries, look
-before POST, failure isolation); the integration tests drive the real cloud.
+The stand-in is only for these unit tests of the run's logic (ordering, batch waits, convergence
+with a concurrent run, failure isolation); the integration tests drive the real cloud.
 """
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ from unittest.mock import ANY
 
 import pytest
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils import rotation as rot
-from ansible_collections.cinderops.snapshots.plugins.module_utils.cloud import ApiError, CinderopsError
-from ansible_collections.cinderops.snapshots.plugins.module_utils.retention import OWNER_KEY, HOLD_KEY, normalize_policy
-from ansible_collections.cinderops.snapshots.plugins.module_utils.validation import InputError
+from ansible_collections.cinderops.snapshots.plugins.module_utils import _results as res
+from ansible_collections.cinderops.snapshots.plugins.module_utils import _rotation as rot
+from ansible_collections.cinderops.snapshots.plugins.module_utils import _rotation_options as opts
+from ansible_collections.cinderops.snapshots.plugins.module_utils import _snapshots as api
+from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import ApiError, InputError
+from ansible_collections.cinderops.snapshots.plugins.module_utils._retention import HOLD_KEY, OWNER_KEY
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 26, 2, 0, 0, tzinfo=UTC)
@@ -28,7 +30,7 @@ POLICY = "nightly"
 # ---------------------------------------------------------------------------------------------------- name_format
 
 @pytest.mark.parametrize("fmt, expected", [
-    (rot.DEFAULT_NAME_FORMAT, "nightly-20261126T020000Z"),
+    (opts.DEFAULT_NAME_FORMAT, "nightly-20261126T020000Z"),
     ("{volume}-%Y-%m-%d", "db data-2026-11-26"),
     ("{volume_id}/{policy}", "vid-1/nightly"),
     ("  {policy} %H:%M  ", "nightly 02:00"),
@@ -36,39 +38,39 @@ POLICY = "nightly"
     ("%G-W%V {policy}", "2026-W48 nightly"),
 ])
 def test_render_name(fmt, expected):
-    assert rot.render_name(fmt, NOW, "db data", "vid-1", POLICY) == expected
+    assert opts.render_name(fmt, NOW, "db data", "vid-1", POLICY) == expected
 
 
 def test_render_name_takes_percent_and_braces_in_values_literally():
-    assert rot.render_name("{volume}-%Y", NOW, "100%d-{x}", "vid", POLICY) == "100%d-{x}-2026"
+    assert opts.render_name("{volume}-%Y", NOW, "100%d-{x}", "vid", POLICY) == "100%d-{x}-2026"
 
 
 def test_render_name_uses_the_id_for_unnamed_volumes():
-    assert rot.render_name("{volume}", NOW, None, "vid-9", POLICY) == "vid-9"
-    assert rot.render_name("{volume}", NOW, "", "vid-9", POLICY) == "vid-9"
+    assert opts.render_name("{volume}", NOW, None, "vid-9", POLICY) == "vid-9"
+    assert opts.render_name("{volume}", NOW, "", "vid-9", POLICY) == "vid-9"
 
 
 def test_unknown_placeholder_is_a_clear_error():
     with pytest.raises(InputError, match=r"unknown placeholder \{vol\}; use \{volume\}"):
-        rot.render_name("{vol}-%Y", NOW, "v", "id", POLICY)
+        opts.render_name("{vol}-%Y", NOW, "v", "id", POLICY)
 
 
 @pytest.mark.parametrize("fmt", ["", "   ", None, 5])
 def test_empty_name_format_is_refused(fmt):
     with pytest.raises(InputError, match="name_format"):
-        rot.check_name_format(fmt, POLICY)
+        opts.check_name_format(fmt, POLICY)
 
 
 def test_check_name_format_accepts_default():
-    assert rot.check_name_format(rot.DEFAULT_NAME_FORMAT, POLICY) == rot.DEFAULT_NAME_FORMAT
+    assert opts.check_name_format(opts.DEFAULT_NAME_FORMAT, POLICY) == opts.DEFAULT_NAME_FORMAT
 
 
 # ---------------------------------------------------------------------------------------------------- inputs
 
 def test_build_policy_sets_the_name_and_cleanup_errors():
-    policy = rot.build_policy({"keep_daily": 7}, " nightly ", cleanup_errors=True)
+    policy = opts.build_policy({"keep_daily": 7}, " nightly ", cleanup_errors=True)
     assert policy.name == "nightly" and policy.cleanup_errors and policy.counts["keep_daily"] == 7
-    assert rot.build_policy({"keep_daily": 7, "cleanup_errors": True}, "n").cleanup_errors
+    assert opts.build_policy({"keep_daily": 7, "cleanup_errors": True}, "n").cleanup_errors
 
 
 @pytest.mark.parametrize("policy, name, match", [
@@ -83,34 +85,53 @@ def test_build_policy_sets_the_name_and_cleanup_errors():
 ])
 def test_bad_policy_is_one_line_input_error(policy, name, match):
     with pytest.raises(InputError, match=match) as info:
-        rot.build_policy(policy, name)
+        opts.build_policy(policy, name)
     assert "\n" not in str(info.value)
 
 
 def test_new_snapshot_metadata_adds_the_owner_and_stringifies():
-    assert rot.new_snapshot_metadata({"copies": 2, "on": True}, POLICY) == {
+    assert opts.new_snapshot_metadata({"copies": 2, "on": True}, POLICY) == {
         "copies": "2", "on": "true", OWNER_KEY: POLICY}
-    assert rot.new_snapshot_metadata(None, POLICY) == {OWNER_KEY: POLICY}
-    assert rot.new_snapshot_metadata({OWNER_KEY: POLICY}, POLICY) == {OWNER_KEY: POLICY}
+    assert opts.new_snapshot_metadata(None, POLICY) == {OWNER_KEY: POLICY}
+    assert opts.new_snapshot_metadata({OWNER_KEY: POLICY}, POLICY) == {OWNER_KEY: POLICY}
 
 
 def test_new_snapshot_metadata_refuses_another_owner_and_bad_keys():
     with pytest.raises(InputError, match="leave the key out"):
-        rot.new_snapshot_metadata({OWNER_KEY: "weekly"}, POLICY)
+        opts.new_snapshot_metadata({OWNER_KEY: "weekly"}, POLICY)
     with pytest.raises(InputError, match="not accepted by Cinder"):
-        rot.new_snapshot_metadata({"a/b": "x"}, POLICY)
+        opts.new_snapshot_metadata({"a/b": "x"}, POLICY)
 
 
 @pytest.mark.parametrize("value", [0, -1, 33, None])
 def test_workers_are_bounded(value):
     with pytest.raises(InputError, match="between 1 and 32"):
-        rot.check_workers(value)
+        opts.check_workers(value)
 
 
 def test_selection_metadata():
-    assert rot.selection_metadata({"backup": True, "tier": 1}) == {"backup": "true", "tier": "1"}
-    with pytest.raises(InputError, match="at least one key"):
-        rot.selection_metadata({})
+    assert api.selection_metadata("volume_metadata", {"backup": True, "tier": 1}) == {"backup": "true", "tier": "1"}
+    with pytest.raises(InputError, match="volume_metadata must name at least one key"):
+        api.selection_metadata("volume_metadata", {})
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(volumes=[]), "volumes is empty"),
+    (dict(volumes=["db", "  "]), "volumes must not contain empty names"),
+    (dict(), "select the volumes with one of"),
+])
+def test_selection_is_checked_before_any_request(kwargs, match):
+    with pytest.raises(InputError, match=match):
+        opts.selection(**kwargs)
+
+
+def test_options_check_everything_at_once():
+    with pytest.raises(InputError, match="timeout must be greater than 0"):
+        opts.RotationOptions("p", {"keep_last": 1}, timeout=0)
+    with pytest.raises(InputError, match="max_workers must be between 1 and 32"):
+        opts.RotationOptions("p", {"keep_last": 1}, max_workers=0)
+    options = opts.RotationOptions(" p ", {"keep_last": 1}, snapshot_metadata={"n": 1})
+    assert options.policy_name == "p" and options.metadata == {"n": "1", OWNER_KEY: "p"}
 
 
 # ---------------------------------------------------------------------------------------------------- selection
@@ -127,7 +148,7 @@ LISTING = [vol("v1", "db", backup="nightly"), vol("v2", "web", backup="weekly"),
 
 
 def test_select_by_names_and_ids_dedupes_and_reports_problems():
-    selected, unresolved, problems = rot.select_volumes(LISTING, refs=["db", "v2", "v1", "twin", "nope", UUID1, " "])
+    selected, unresolved, problems = api.select_volumes(LISTING, refs=["db", "v2", "v1", "twin", "nope", UUID1, " "])
     assert [v["id"] for v in selected] == ["v1", "v2"]
     assert unresolved == [UUID1]
     assert [p[0] for p in problems] == ["twin", "nope", ""]
@@ -136,110 +157,27 @@ def test_select_by_names_and_ids_dedupes_and_reports_problems():
 
 
 def test_select_by_metadata_skips_volumes_being_deleted():
-    selected, unresolved, problems = rot.select_volumes(LISTING, metadata={"backup": "nightly"})
+    selected, unresolved, problems = api.select_volumes(LISTING, metadata={"backup": "nightly"})
     assert [v["id"] for v in selected] == ["v1", "v4"] and not unresolved and not problems
 
 
 def test_select_everything_in_a_stable_order():
-    selected = rot.select_volumes(LISTING, everything=True)[0]
+    selected = api.select_volumes(LISTING, everything=True)[0]
     assert [v["id"] for v in selected] == ["v6", "v7", "v1", "v3", "v4", "v2"]
 
 
 def test_dependents_of():
-    assert rot.dependents_of(LISTING) == {"s1": ["v6", "v7"]}
+    assert api.dependents_of(LISTING) == {"s1": ["v6", "v7"]}
 
-
-# ---------------------------------------------------------------------------------------------------- retries
-
-def transient_error():
-    from keystoneauth1 import exceptions as ksa
-    try:
-        try:
-            raise ksa.ConnectFailure("connection reset")
-        except ksa.ConnectFailure:
-            raise CinderopsError("could not reach the cloud")
-    except CinderopsError as exc:
-        return exc
-
-
-@pytest.mark.parametrize("exc, expected", [
-    (ApiError("x", status_code=409), True),
-    (ApiError("x", status_code=429), True),
-    (ApiError("x", status_code=500), True),
-    (ApiError("x", status_code=503), True),
-    (ApiError("x", status_code=400), False),
-    (ApiError("x", status_code=404), False),
-    (ApiError("x", status_code=413), False),
-    (CinderopsError("authentication failed"), False),
-    (transient_error(), True),
-])
-def test_retryable(exc, expected):
-    assert rot.retryable(exc) is expected
-
-
-class Script(object):
-    """A write that fails as scripted, then succeeds; records calls and sleeps."""
-
-    def __init__(self, *failures):
-        self.failures = list(failures)
-        self.calls = 0
-
-    def __call__(self):
-        self.calls += 1
-        if self.failures:
-            raise self.failures.pop(0)
-        return "done"
-
-
-def test_retry_write_backs_off_and_succeeds():
-    sleeps = []
-    call = Script(ApiError("busy", status_code=429), ApiError("oops", status_code=500))
-    assert rot.retry_write(call, sleep=sleeps.append) == "done"
-    assert call.calls == 3 and sleeps == [1.0, 2.0]
-
-
-def test_retry_write_is_bounded_and_says_so():
-    sleeps = []
-    call = Script(*[ApiError("Cinder answered 503", status_code=503)] * 10)
-    with pytest.raises(CinderopsError, match=r"Cinder answered 503 \(gave up after 4 attempts\)"):
-        rot.retry_write(call, sleep=sleeps.append)
-    assert call.calls == 4 and sleeps == [1.0, 2.0, 4.0]
-
-
-def test_retry_write_does_not_retry_client_errors():
-    call = Script(ApiError("bad", status_code=400))
-    with pytest.raises(ApiError):
-        rot.retry_write(call, sleep=lambda s: pytest.fail("slept"))
-    assert call.calls == 1
-
-
-def test_retry_write_looks_before_writing_again():
-    call = Script(ApiError("gateway timeout", status_code=504))
-    looks = []
-
-    def look():
-        looks.append(1)
-        return "found"
-
-    assert rot.retry_write(call, look=look, sleep=lambda s: None) == "found"
-    assert call.calls == 1 and looks == [1]
-
-
-def test_retry_write_writes_again_when_look_finds_nothing():
-    call = Script(transient_error())
-    assert rot.retry_write(call, look=lambda: None, sleep=lambda s: None) == "done"
-    assert call.calls == 2
-
-
-def test_describe_is_one_line():
-    assert rot.describe(CinderopsError("a\nb")) == "a b"
-    assert rot.describe(KeyError("k")) == "unexpected error: KeyError: 'k'"
 
 
 # ---------------------------------------------------------------------------------------------------- the run
 
-def ts(days_ago, hours=0):
-    return (NOW - timedelta(days=days_ago, hours=hours)).strftime("%Y-%m-%dT%H:%M:%S.000000")
+SERVER_DATE = "Thu, 26 Nov 2026 02:00:00 GMT"  # Cinder's clock at NOW
+
+
+def ts(days_ago, hours=0, seconds=0):
+    return (NOW - timedelta(days=days_ago, hours=hours, seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.000000")
 
 
 def snapshot(sid, volume_id, created, status="available", owner=POLICY, name=None, **metadata):
@@ -247,89 +185,98 @@ def snapshot(sid, volume_id, created, status="available", owner=POLICY, name=Non
     if owner:
         meta[OWNER_KEY] = owner
     return {"id": sid, "volume_id": volume_id, "name": name or sid, "status": status, "created_at": created,
-            "metadata": meta}
+            "updated_at": None, "metadata": meta}
 
 
 class FakeClient(object):
-    def __init__(self, volumes):
-        self.volumes = volumes
-        self.listings = []
-
-    def list_all(self, path, key, action, params=None, limit=None, marker=None):
-        self.listings.append((path, params))
-        return list(self.volumes)
+    last_date = SERVER_DATE
 
 
 class FakeSnapshots(object):
-    """Records writes; behaviour per snapshot/volume name is scripted through the dicts below."""
+    """A cloud in memory. A pending create or delete settles as scripted when it is first looked at
+    (a GET or a listing window), one step per look."""
 
     def __init__(self, volumes, snapshots):
-        self.client = FakeClient(volumes)
+        self.client = FakeClient()
+        self.volumes = volumes
         self.store = dict((s["id"], dict(s)) for s in snapshots)
         self.lock = threading.Lock()
         self.writes = []
-        self.lists = []
+        self.listings = []
+        self.volume_listings = 0
+        self.gets = []
         self.ids = ("new-%d" % n for n in itertools.count(1))
         self.create_failures = {}     # volume id -> [exceptions raised by POST]
-        self.create_lands = {}        # volume id -> exceptions raised by a failing POST that still made it
-        self.create_status = {}       # volume id -> final status after wait ("available" or "error")
-        self.delete_outcome = {}      # snapshot id -> "refused" | "error_deleting" | exception
-        self.gets = []
+        self.create_status = {}       # volume id -> "available", "error" or "slow" (stays creating)
+        self.delete_outcome = {}      # snapshot id -> "refused" | "error_deleting" | "deleting" | exception | [exc]
+        self.rivals = {}              # volume id -> snapshot another run creates right after our POST
 
-    def list(self, filters=None):
-        filters = dict(filters or {})
-        self.lists.append(filters)
-        with self.lock:
-            items = list(self.store.values())
-        if "volume_id" in filters:
-            items = [s for s in items if s["volume_id"] == filters["volume_id"]]
-        if "name" in filters:
-            items = [s for s in items if s["name"] == filters["name"]]
-        if "metadata" in filters:
-            assert filters["metadata"] == '{"%s": "%s"}' % (OWNER_KEY, POLICY)
-            items = [s for s in items if s["metadata"].get(OWNER_KEY) == POLICY]
-        return [dict(s) for s in items]
+    # ------------------------------------------------------------ how snapshots settle
+    def _settle(self, snap):
+        if snap["status"] == "creating" and snap["id"].startswith(("new-", "rival-")):
+            final = self.create_status.get(snap["volume_id"], "available")
+            if final != "slow":
+                snap["status"] = final
+                snap["updated_at"] = ts(0)
+        elif snap["status"] == "deleting":
+            outcome = self.delete_outcome.get(snap["id"])
+            if outcome == "refused":
+                snap["status"], snap["updated_at"] = "available", ts(0)
+            elif outcome == "error_deleting":
+                snap["status"], snap["updated_at"] = "error_deleting", ts(0)
+            elif outcome != "stuck":
+                del self.store[snap["id"]]
+
+    # ------------------------------------------------------------ the API
+    def list_volumes(self):
+        self.volume_listings += 1
+        return list(self.volumes)
 
     def get_volume(self, volume_id):
         if volume_id == UUID2:
-            return vol(UUID2, "elsewhere", **{})
+            return vol(UUID2, "elsewhere")
         return None
 
+    def iterate(self, filters=None, sort=None, page_size=None, **kwargs):
+        filters = dict(filters or {})
+        self.listings.append(dict(filters, sort=sort))
+        assert filters["metadata"] == '{"%s": "%s"}' % (OWNER_KEY, POLICY)
+        with self.lock:
+            if sort:
+                for snap in list(self.store.values()):
+                    self._settle(snap)
+            items = [dict(s) for s in self.store.values() if s["metadata"].get(OWNER_KEY) == POLICY]
+        if "volume_id" in filters:
+            items = [s for s in items if s["volume_id"] == filters["volume_id"]]
+        if sort:
+            key = sort.split(":")[0]
+            items.sort(key=lambda s: (s[key] is not None, s[key] or ""), reverse=True)
+        return iter(items)
+
     def get(self, snapshot_id):
-        """A look at one snapshot: a pending create or delete settles as scripted when it is first looked at."""
         with self.lock:
             self.gets.append(snapshot_id)
             snap = self.store.get(snapshot_id)
-            if snap and snap["status"] == "creating" and snapshot_id.startswith("new-"):
-                final = self.create_status.get(snap["volume_id"], "available")
-                snap["status"] = "creating" if final == "slow" else final
-            elif snap and snap["status"] == "deleting":
-                outcome = self.delete_outcome.get(snapshot_id)
-                if outcome == "refused":
-                    snap["status"] = "available"
-                elif outcome == "error_deleting":
-                    snap["status"] = "error_deleting"
-                else:
-                    self.store.pop(snapshot_id)
-                    return None
+            if snap:
+                self._settle(snap)
+            snap = self.store.get(snapshot_id)
             return dict(snap) if snap else None
 
     def refusal_reason(self, snap):
         return "volumes created from it: child-x"
 
-    def create(self, volume_id, name=None, description=None, metadata=None, force=False):
+    def create(self, volume_id, name=None, metadata=None, force=False, known=()):
         with self.lock:
             self.writes.append(("POST", volume_id, name))
             failures = self.create_failures.get(volume_id)
-            exc = failures.pop(0) if failures else None
-            if exc is not None and not getattr(exc, "landed", False):
-                raise exc
-            snap = snapshot(next(self.ids), volume_id, NOW.strftime("%Y-%m-%dT%H:%M:%S.000000"), "creating",
-                            name=name)
+            if failures:
+                raise failures.pop(0)
+            snap = snapshot(next(self.ids), volume_id, ts(0), "creating", name=name)
             snap["metadata"] = dict(metadata or {})
             self.store[snap["id"]] = snap
-            if exc is not None:
-                raise exc  # Cinder made it, but the answer was an error
+            rival = self.rivals.get(volume_id)
+            if rival:
+                self.store[rival["id"]] = dict(rival)
             return dict(snap)
 
     def delete(self, snapshot_id):
@@ -341,12 +288,20 @@ class FakeSnapshots(object):
                     raise outcome.pop(0)
             elif isinstance(outcome, Exception):
                 raise outcome
+            elif outcome == "deleting":
+                self.store[snapshot_id]["status"] = "deleting"
+                return "deleting"
             self.store[snapshot_id]["status"] = "deleting"
-            return True
+            self.store[snapshot_id]["updated_at"] = ts(0)
+            return "accepted"
+
+
+def options(policy=None, **kwargs):
+    return opts.RotationOptions(POLICY, policy or {"keep_last": 3}, **kwargs)
 
 
 def keep_last(n, **extra):
-    return normalize_policy(dict(extra, keep_last=n, name=POLICY))
+    return dict(extra, keep_last=n)
 
 
 def history(volume_id, count, start=1):
@@ -355,28 +310,26 @@ def history(volume_id, count, start=1):
 
 
 class FakeClock(object):
-    """Polling time that passes only when someone sleeps (shared by the worker threads)."""
+    """Polling time that passes only when the run sleeps."""
 
     def __init__(self):
         self.now = 0.0
-        self.lock = threading.Lock()
         self.pauses = []
 
     def clock(self):
         return self.now
 
     def sleep(self, seconds):
-        with self.lock:
-            self.pauses.append(seconds)
-            self.now += seconds
+        self.pauses.append(round(seconds, 3))
+        self.now += seconds
 
 
-def rotate(fake, policy, refs=None, **kwargs):
-    kwargs.setdefault("sleep", lambda s: None)
-    clock = FakeClock()
-    kwargs.setdefault("poll_clock", {"clock": clock.clock, "sleep": clock.sleep})
-    rotation = rot.Rotation(fake, policy, now=NOW, **kwargs)
-    return rotation.run(rotation.load(refs=refs or [v["id"] for v in fake.client.volumes]))
+def rotate(fake, policy, refs=None, clock=None, **kwargs):
+    clock = clock or FakeClock()
+    selection = dict(refs=refs or [v["id"] for v in fake.volumes])
+    rotation = rot.Rotation(fake, options(policy, selection=selection, **kwargs), now=NOW, clock=clock.clock,
+                            sleep=clock.sleep)
+    return rotation.run(rotation.load())
 
 
 def by_volume(results):
@@ -387,57 +340,64 @@ def ids(entries):
     return [e["id"] for e in entries]
 
 
+def windows(fake):
+    return [entry["sort"] for entry in fake.listings if entry["sort"]]
+
+
 def test_happy_path_creates_waits_replans_and_prunes():
     fake = FakeSnapshots([vol("a", "vol-a"), vol("b", "vol-b")], history("a", 3) + history("b", 3))
     results = by_volume(rotate(fake, keep_last(3)))
     a = results["a"]
-    assert a["due"] and a["changed"] and not a["errors"]
+    assert a["due"] and a["changed"] and not a["errors"] and a["notes"] == []
     assert a["created"]["name"] == "nightly-20261126T020000Z" and a["created"]["status"] == "available"
     assert a["created"]["reasons"] == ["last"]
     assert ids(a["kept"]) == [a["created"]["id"], "a-s0", "a-s1"]
     assert ids(a["pruned"]) == ["a-s2"] and a["pruned"][0]["reasons"] == ["not kept by any rule"]
     assert ids(results["b"]["pruned"]) == ["b-s2"]
-    # One volume listing and one snapshot listing for the whole selection, filtered by owner.
-    assert fake.client.listings == [("/volumes/detail", None)]
-    assert fake.lists == [{"metadata": '{"%s": "%s"}' % (OWNER_KEY, POLICY)}]
+    # One volume listing and one snapshot listing for the whole selection, filtered by owner ...
+    assert fake.volume_listings == 1 and fake.listings[0] == {"metadata": '{"%s": "%s"}' % (OWNER_KEY, POLICY),
+                                                             "sort": None}
+    # ... and every wait served by listing windows: no GET per snapshot.
+    assert fake.gets == [] and set(windows(fake)) == {"created_at:desc", "updated_at:desc"}
     assert sorted(w[0] for w in fake.writes) == ["DELETE", "DELETE", "POST", "POST"]
-    new = fake.store[a["created"]["id"]]
-    assert new["metadata"] == {OWNER_KEY: POLICY}
-    assert rot.summarize(list(results.values())) == {
+    assert fake.store[a["created"]["id"]]["metadata"] == {OWNER_KEY: POLICY}
+    assert res.summarize(list(results.values())) == {
         "volumes": 2, "due": 2, "created": 2, "kept": 6, "pruned": 2, "skipped": 0, "failed": 0}
-    assert rot.failure_message(list(results.values())) is None
+    assert res.failure_message(list(results.values())) is None
 
 
-def test_polling_skips_the_look_that_would_repeat_the_202():
-    """After a POST or DELETE the first look waits for the first pause; one look each when they settle fast."""
-    fake = FakeSnapshots([vol("a", "vol-a")], history("a", 3))
+def test_one_listing_per_round_whatever_the_number_of_volumes():
+    volumes = [vol("v%02d" % n, "vol-%02d" % n) for n in range(30)]
+    fake = FakeSnapshots(volumes, [s for v in volumes for s in history(v["id"], 4)])
     clock = FakeClock()
-    rotation = rot.Rotation(fake, keep_last(3), now=NOW, poll_clock={"clock": clock.clock, "sleep": clock.sleep})
-    (a,) = rotation.run(rotation.load(refs=["a"]))
-    assert ids(a["pruned"]) == ["a-s2"] and fake.gets == ["new-1", "a-s2"] and clock.pauses == [0.25, 0.25]
+    results = rotate(fake, keep_last(3), clock=clock)
+    assert all(ids(r["pruned"]) == ["%s-s2" % r["volume_id"], "%s-s3" % r["volume_id"]] for r in results)
+    # 30 creates and 60 deletes, each settled by the first look: a round for the creates, one for the deletes.
+    assert windows(fake) == ["created_at:desc", "updated_at:desc"] and fake.gets == []
+    assert clock.pauses[0] == 0.2
 
 
-def test_slow_polling_backs_off_to_the_cap():
-    fake = FakeSnapshots([vol("a", "vol-a")], history("a", 1))
+def test_slow_creation_times_out_per_snapshot_naming_it_and_prunes_nothing():
+    fake = FakeSnapshots([vol("a", "vol-a")], history("a", 4))
     fake.create_status["a"] = "slow"
     clock = FakeClock()
-    rotation = rot.Rotation(fake, keep_last(3), now=NOW, timeout=30,
-                            poll_clock={"clock": clock.clock, "sleep": clock.sleep})
-    (a,) = rotation.run(rotation.load(refs=["a"]))
-    assert "timed out after 30" in a["errors"][0] and max(clock.pauses) == rot.POLL_MAX
-    assert clock.pauses[:3] == [0.25, 0.375, 0.5625] and len(fake.gets) < 25
+    (a,) = rotate(fake, keep_last(1), clock=clock, timeout=30)
+    assert "timed out after 30.0s waiting for snapshot new-1 (nightly-20261126T020000Z) to become available" \
+        in a["errors"][0]
+    assert a["pruned"] == [] and a["created"]["status"] == "creating"
+    assert max(clock.pauses) == 2.0 and len(windows(fake)) + len(fake.gets) < 40
 
 
 def test_single_volume_listing_is_filtered_by_volume_too():
     fake = FakeSnapshots([vol("a", "vol-a"), vol("b", "vol-b")], history("a", 1))
     rotate(fake, keep_last(3), refs=["vol-a"])
-    assert fake.lists[0] == {"metadata": '{"%s": "%s"}' % (OWNER_KEY, POLICY), "volume_id": "a"}
+    assert all(entry["volume_id"] == "a" for entry in fake.listings)
 
 
 def test_check_mode_predicts_everything_and_writes_nothing():
     fake = FakeSnapshots([vol("a", "vol-a")], history("a", 3))
     (a,) = rotate(fake, keep_last(3), check_mode=True)
-    assert fake.writes == [] and fake.gets == []
+    assert fake.writes == [] and fake.gets == [] and windows(fake) == []
     assert a["changed"] and a["created"]["id"] is None and a["created"]["status"] == "available"
     assert a["created"]["created_at"] == "2026-11-26T02:00:00Z"
     assert ids(a["kept"]) == [None, "a-s0", "a-s1"] and ids(a["pruned"]) == ["a-s2"]
@@ -447,34 +407,26 @@ def test_not_due_and_nothing_to_prune_is_unchanged():
     fake = FakeSnapshots([vol("a", "vol-a")], [snapshot("x", "a", ts(0, 0.5))])
     (a,) = rotate(fake, keep_last(3, min_interval="1h"))
     assert not a["due"] and "younger than min_interval" in a["due_reason"]
-    assert not a["changed"] and a["created"] is None and fake.writes == []
+    assert not a["changed"] and a["created"] is None and fake.writes == [] and windows(fake) == []
 
 
 def test_failed_new_snapshot_prunes_nothing_on_that_volume_only():
     fake = FakeSnapshots([vol("a", "vol-a"), vol("b", "vol-b")], history("a", 5) + history("b", 5))
     fake.create_status["a"] = "error"
     results = rotate(fake, keep_last(2))
-    res = by_volume(results)
-    a, b = res["a"], res["b"]
+    got = by_volume(results)
+    a, b = got["a"], got["b"]
     assert a["created"]["status"] == "error" and a["pruned"] == []
     assert ids(a["skipped"]) == ["a-s2", "a-s3", "a-s4"]
     assert all(e["reasons"][-1] == "not pruned: the new snapshot of this volume failed" for e in a["skipped"])
     assert len(a["errors"]) == 1 and "is in status error" in a["errors"][0]
     assert not [w for w in fake.writes if w[0] == "DELETE" and w[1].startswith("a-")]
-    # The other volume is rotated normally.
     assert ids(b["pruned"]) == ["b-s1", "b-s2", "b-s3", "b-s4"] and not b["errors"]
-    summary = rot.summarize(results)
+    summary = res.summarize(results)
     assert summary["created"] == 1 and summary["failed"] == 1
-    message = rot.failure_message(results)
+    message = res.failure_message(results)
     assert message.startswith("snapshot rotation failed on 1 of 2 volume(s): vol-a (a): new snapshot")
-    assert rot.failures(results) == [{"volume_id": "a", "volume_name": "vol-a", "msg": a["errors"][0]}]
-
-
-def test_create_timeout_is_a_failure_and_prunes_nothing():
-    fake = FakeSnapshots([vol("a", "vol-a")], history("a", 4))
-    fake.create_status["a"] = "slow"
-    (a,) = rotate(fake, keep_last(1))
-    assert a["pruned"] == [] and "timed out" in a["errors"][0] and a["created"]["status"] == "creating"
+    assert res.failures(results) == [{"volume_id": "a", "volume_name": "vol-a", "msg": a["errors"][0]}]
 
 
 def test_rejected_create_prunes_nothing():
@@ -483,36 +435,6 @@ def test_rejected_create_prunes_nothing():
     (a,) = rotate(fake, keep_last(1))
     assert a["created"] is None and a["pruned"] == [] and "quota" in a["errors"][0]
     assert [w[0] for w in fake.writes] == ["POST"]
-
-
-def test_retried_create_that_landed_is_not_sent_again():
-    fake = FakeSnapshots([vol("a", "vol-a")], history("a", 3))
-    landed = ApiError("Cinder answered 504", status_code=504)
-    landed.landed = True
-    fake.create_failures["a"] = [landed]
-    (a,) = rotate(fake, keep_last(3))
-    assert [w[0] for w in fake.writes].count("POST") == 1
-    assert a["created"]["id"] == "new-1" and ids(a["pruned"]) == ["a-s2"] and not a["errors"]
-    # The look searched the volume by the new name.
-    assert {"volume_id": "a", "name": "nightly-20261126T020000Z"} in fake.lists
-
-
-def test_retried_create_that_did_not_land_is_sent_again_once():
-    fake = FakeSnapshots([vol("a", "vol-a")], history("a", 3))
-    fake.create_failures["a"] = [ApiError("Cinder answered 500", status_code=500)]
-    sleeps = []
-    (a,) = rotate(fake, keep_last(3), sleep=sleeps.append)
-    assert [w[0] for w in fake.writes].count("POST") == 2 and sleeps == [1.0]
-    assert a["created"]["id"] == "new-1" and not a["errors"]
-    assert len([s for s in fake.store.values() if s["name"] == "nightly-20261126T020000Z"]) == 1
-
-
-def test_look_ignores_an_older_snapshot_of_the_same_name():
-    old = snapshot("old", "a", ts(2), name="nightly-20261126T020000Z")
-    fake = FakeSnapshots([vol("a", "vol-a")], [old])
-    fake.create_failures["a"] = [ApiError("Cinder answered 502", status_code=502)]
-    (a,) = rotate(fake, keep_last(5))
-    assert [w[0] for w in fake.writes].count("POST") == 2 and a["created"]["id"] == "new-1"
 
 
 def test_known_dependents_are_skipped_without_a_delete():
@@ -530,25 +452,29 @@ def test_refused_delete_is_skipped_and_reported_not_failed_nor_retried():
     fake.delete_outcome["a-s2"] = "refused"
     (a,) = rotate(fake, keep_last(3))
     assert ids(a["skipped"]) == ["a-s2"] and "refused" in a["skipped"][0]["reasons"][-1]
+    assert "volumes created from it: child-x" in a["skipped"][0]["reasons"][-1]
     assert a["errors"] == [] and fake.writes.count(("DELETE", "a-s2")) == 1
 
 
 def test_error_deleting_is_a_failure_and_the_rest_goes_on():
     fake = FakeSnapshots([vol("a", "vol-a"), vol("b", "vol-b")], history("a", 4) + history("b", 4))
     fake.delete_outcome["a-s2"] = "error_deleting"
-    res = by_volume(rotate(fake, keep_last(2)))
-    a = res["a"]
+    got = by_volume(rotate(fake, keep_last(2)))
+    a = got["a"]
     assert ids(a["pruned"]) == ["a-s1", "a-s3"] and ids(a["skipped"]) == ["a-s2"]
     assert a["skipped"][0]["reasons"][-1] == "prune failed"
     assert len(a["errors"]) == 1 and a["errors"][0].startswith("could not prune snapshot a-s2")
-    assert ids(res["b"]["pruned"]) == ["b-s1", "b-s2", "b-s3"]
+    assert ids(got["b"]["pruned"]) == ["b-s1", "b-s2", "b-s3"]
 
 
-def test_delete_retried_on_conflict_then_done():
-    fake = FakeSnapshots([vol("a", "vol-a")], history("a", 3))
-    fake.delete_outcome["a-s2"] = [ApiError("Cinder answered 409", status_code=409)]
-    (a,) = rotate(fake, keep_last(3))
-    assert fake.writes.count(("DELETE", "a-s2")) == 2 and ids(a["pruned"]) == ["a-s2"]
+def test_a_snapshot_another_run_is_deleting_is_waited_for_not_a_failure():
+    """Issue 10, defect 4: two runs prune the same snapshot; the second one's delete must not fail the run."""
+    fake = FakeSnapshots([vol("a", "vol-a")], history("a", 2))
+    fake.delete_outcome["a-s1"] = "deleting"
+    (a,) = rotate(fake, keep_last(1), create=False)
+    assert a["errors"] == [] and ids(a["pruned"]) == ["a-s1"]
+    assert a["pruned"][0]["reasons"] == ["not kept by any rule", "deleted by another run"]
+    assert not a["changed"], "the other run made this change"
 
 
 def test_delete_rejected_is_a_failure_but_not_a_change():
@@ -577,7 +503,7 @@ def test_error_snapshots_reported_or_cleaned_up():
     assert a["skipped"][0]["reasons"] == ["status error", "not pruned: cleanup_errors: true deletes it"]
     assert a["skipped"][1]["reasons"][-1] == "not pruned: held"
     fake = FakeSnapshots([vol("a", "vol-a")], snaps)
-    (a,) = rotate(fake, rot.build_policy({"keep_last": 5}, POLICY, cleanup_errors=True), create=False)
+    (a,) = rotate(fake, keep_last(5), create=False, cleanup_errors=True)
     assert ids(a["pruned"]) == ["err"] and a["pruned"][0]["reasons"] == ["error cleanup"]
 
 
@@ -596,12 +522,12 @@ def test_too_long_rendered_name_is_a_volume_failure():
 def test_unresolved_and_ambiguous_volumes_are_failures_of_their_own():
     fake = FakeSnapshots([vol("a", "vol-a"), vol("t1", "twin"), vol("t2", "twin")], history("a", 2))
     results = rotate(fake, keep_last(1), refs=["vol-a", "twin", UUID1, UUID2])
-    res = by_volume(results)
-    assert ids(res["a"]["pruned"]) == ["a-s0", "a-s1"]
-    assert "matches 2 volumes" in res["twin"]["errors"][0] and res["twin"]["volume_id"] is None
-    assert "was not found" in res[UUID1]["errors"][0]
-    assert "not to the project of these credentials" in res[UUID2]["errors"][0]
-    assert rot.summarize(results)["failed"] == 3 and [w for w in fake.writes if w[0] == "POST"] == [("POST", "a", ANY)]
+    got = by_volume(results)
+    assert ids(got["a"]["pruned"]) == ["a-s0", "a-s1"]
+    assert "matches 2 volumes" in got["twin"]["errors"][0] and got["twin"]["volume_id"] is None
+    assert "was not found" in got[UUID1]["errors"][0]
+    assert "not to the project of these credentials" in got[UUID2]["errors"][0]
+    assert res.summarize(results)["failed"] == 3 and [w for w in fake.writes if w[0] == "POST"] == [("POST", "a", ANY)]
 
 
 def test_unexpected_exception_in_one_volume_is_contained():
@@ -614,32 +540,76 @@ def test_unexpected_exception_in_one_volume_is_contained():
         return original(volume_id, **kwargs)
 
     fake.create = create
-    res = by_volume(rotate(fake, keep_last(1)))
-    assert res["a"]["errors"] == ["unexpected error: RuntimeError: boom"] and res["a"]["pruned"] == []
-    assert ids(res["b"]["pruned"]) == ["b-s0", "b-s1"]
+    got = by_volume(rotate(fake, keep_last(1)))
+    assert got["a"]["errors"] == ["could not create the new snapshot: unexpected error: RuntimeError: boom"]
+    assert got["a"]["pruned"] == [] and ids(got["b"]["pruned"]) == ["b-s0", "b-s1"]
 
 
 def test_many_volumes_concurrently_keep_their_order_and_results():
     volumes = [vol("v%02d" % n, "vol-%02d" % n) for n in range(40)]
-    snaps = [s for v in volumes for s in history(v["id"], 4)]
-    fake = FakeSnapshots(volumes, snaps)
+    fake = FakeSnapshots(volumes, [s for v in volumes for s in history(v["id"], 4)])
     results = rotate(fake, keep_last(2), max_workers=8)
     assert [r["volume_id"] for r in results] == [v["id"] for v in volumes]
     for r in results:
         assert ids(r["pruned"]) == ["%s-s%d" % (r["volume_id"], n) for n in (1, 2, 3)], r
-    assert rot.summarize(results)["pruned"] == 120
+    assert res.summarize(results)["pruned"] == 120
     assert len(fake.writes) == 40 + 120
 
 
 def test_wait_off_does_not_count_the_creating_snapshot():
     fake = FakeSnapshots([vol("a", "vol-a")], history("a", 3))
     (a,) = rotate(fake, keep_last(3), wait=False)
-    assert fake.gets == [] and a["created"]["status"] == "creating"
-    assert a["created"]["reasons"] == ["status creating"]
-    assert a["pruned"] == [] and a["pruned"] == []
+    assert fake.gets == [] and windows(fake) == [] and a["created"]["status"] == "creating"
+    assert a["created"]["reasons"] == ["status creating"] and a["pruned"] == []
     fake = FakeSnapshots([vol("a", "vol-a")], history("a", 4))
     (a,) = rotate(fake, keep_last(3), wait=False)
     assert ids(a["pruned"]) == ["a-s3"] and a["pruned"][0]["status"] == "deleting"
+
+
+def test_few_pending_after_a_large_window_are_looked_at_one_by_one():
+    """The crossover: once the window is much larger than what is still pending, single GETs are cheaper."""
+    volumes = [vol("v%02d" % n, "vol-%02d" % n) for n in range(30)]
+    fake = FakeSnapshots(volumes, [s for v in volumes for s in history(v["id"], 2)])
+    fake.delete_outcome["v00-s1"] = "stuck"
+    clock = FakeClock()
+    (first,) = [r for r in rotate(fake, keep_last(1, min_interval="1h"), clock=clock, create=False, timeout=5)
+                if r["volume_id"] == "v00"]
+    assert "timed out" in first["errors"][0]
+    assert windows(fake).count("updated_at:desc") == 1 and set(fake.gets) == {"v00-s1"}
+
+
+# ---------------------------------------------------------------------------------------------------- concurrent runs
+
+def rival(sid, volume_id, seconds_ago, status="available"):
+    """A new snapshot of the same policy that a concurrent run made after this run's listing."""
+    return snapshot(sid, volume_id, ts(0, seconds=seconds_ago), status=status, name="rival")
+
+
+def test_an_older_rival_from_a_concurrent_run_wins_and_this_run_deletes_its_own():
+    fake = FakeSnapshots([vol("a", "vol-a")], history("a", 4))
+    fake.rivals["a"] = rival("rival-1", "a", seconds_ago=2)
+    (a,) = rotate(fake, keep_last(3))
+    assert "new-1" not in fake.store and "rival-1" in fake.store
+    assert ("DELETE", "new-1") in fake.writes
+    assert a["created"]["id"] == "rival-1" and ids(a["kept"])[0] == "rival-1"
+    assert ids(a["pruned"]) == ["a-s2", "a-s3"] and not a["errors"]
+    assert "made snapshot rival-1 (rival) first" in a["notes"][0]
+
+
+def test_a_younger_rival_does_not_make_this_run_yield():
+    fake = FakeSnapshots([vol("a", "vol-a")], history("a", 3))
+    later = rival("rival-1", "a", seconds_ago=0)
+    later["created_at"] = (NOW + timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%S.000000")
+    fake.rivals["a"] = later
+    (a,) = rotate(fake, keep_last(3))
+    assert a["created"]["id"] == "new-1" and ("DELETE", "new-1") not in fake.writes and a["notes"] == []
+
+
+def test_an_older_rival_that_fails_never_wins():
+    fake = FakeSnapshots([vol("a", "vol-a")], history("a", 3))
+    fake.rivals["a"] = rival("rival-1", "a", seconds_ago=2, status="error")
+    (a,) = rotate(fake, keep_last(3))
+    assert a["created"]["id"] == "new-1" and ("DELETE", "new-1") not in fake.writes
 
 
 # ---------------------------------------------------------------------------------------------------- results
@@ -647,7 +617,7 @@ def test_wait_off_does_not_count_the_creating_snapshot():
 def test_rotation_diff_shows_changed_volumes_only():
     fake = FakeSnapshots([vol("a", "vol-a"), vol("b", "vol-b")], history("a", 2) + [snapshot("b1", "b", ts(0, 0.2))])
     results = rotate(fake, keep_last(2, min_interval="1h"), check_mode=True)
-    diff = rot.rotation_diff(results)
+    diff = res.rotation_diff(results)
     assert list(diff["before"]["volumes"]) == ["vol-a (a)"]
     assert diff["before"]["volumes"]["vol-a (a)"] == ["2026-11-25T02:00:00Z a-s0", "2026-11-24T02:00:00Z a-s1"]
     assert diff["after"]["volumes"]["vol-a (a)"] == ["2026-11-26T02:00:00Z nightly-20261126T020000Z",
@@ -655,6 +625,6 @@ def test_rotation_diff_shows_changed_volumes_only():
 
 
 def test_summary_of_nothing():
-    assert rot.summarize([]) == {"volumes": 0, "due": 0, "created": 0, "kept": 0, "pruned": 0, "skipped": 0,
+    assert res.summarize([]) == {"volumes": 0, "due": 0, "created": 0, "kept": 0, "pruned": 0, "skipped": 0,
                                  "failed": 0}
-    assert rot.failure_message([]) is None and rot.failures([]) == []
+    assert res.failure_message([]) is None and res.failures([]) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils.diff import (
+from ansible_collections.cinderops.snapshots.plugins.module_utils._diff import (
     apply_metadata, diff_of, field_changes, is_reserved, metadata_changes)
 
 

@@ -10,7 +10,7 @@ import stat
 
 from keystoneauth1 import access
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils.cloud import TokenCache
+from ansible_collections.cinderops.snapshots.plugins.module_utils._session_cache import TokenCache
 
 
 def body(expires_in):

@@ -11,16 +11,15 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils.retention import (
+from ansible_collections.cinderops.snapshots.plugins.module_utils._retention import (
     HOLD_KEY,
     HOLD_UNTIL_KEY,
     OWNER_KEY,
     apply_policy,
     normalize_policy,
-    parse_timestamp,
     plan_retention,
-    subtract_duration,
 )
+from ansible_collections.cinderops.snapshots.plugins.module_utils._timeutil import parse_timestamp, subtract_duration
 
 UTC = timezone.utc
 POLICY = 'rot'

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import InputError
+
 MAX_TEXT = 255
 # What Cinder 2026.1 accepts in snapshot metadata keys (api/schemas/snapshot_metadata.py);
 # older releases accept more, but a key outside this set cannot be rewritten on 2026.1+.
@@ -13,12 +15,32 @@ METADATA_KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
 
-class InputError(ValueError):
-    """Bad input; the message names the option."""
-
-
 def looks_like_uuid(value):
     return bool(value) and bool(UUID.match(value))
+
+
+def check_id(option, value):
+    """A Cinder id (a UUID), checked before any request so that a typo never reads as "not found"."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not looks_like_uuid(value.strip()):
+        raise InputError("%s must be a Cinder id (a UUID such as 2bb856e1-b3d8-4432-a858-09e4ce939389), got %r"
+                         % (option, value))
+    return value.strip()
+
+
+def check_name(option, value):
+    """A name to find or create by: never empty, because an empty name would match unnamed snapshots.
+
+    Leading and trailing spaces are stripped, as Cinder strips them.
+    """
+    if value is None:
+        return None
+    stripped = value.strip()
+    if not stripped:
+        raise InputError("%s must not be empty or blank (%r); an empty name would match every unnamed snapshot"
+                         % (option, value))
+    return check_text(option, stripped)
 
 
 def check_text(option, value, allow_newline=True):
@@ -65,7 +87,7 @@ def check_metadata(option, metadata):
     return result
 
 
-def check_timeout(value):
+def check_positive(option, value):
     if value is not None and value <= 0:
-        raise InputError("timeout must be greater than 0 (got %s)" % value)
+        raise InputError("%s must be greater than 0 (got %s)" % (option, value))
     return value

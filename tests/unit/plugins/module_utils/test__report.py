@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils.report import ReportError, age_text, build_report
+from ansible_collections.cinderops.snapshots.plugins.module_utils._report import ReportError, age_text, build_report
 
 NOW = "2026-11-26T12:00:00Z"
 
@@ -68,7 +68,11 @@ def test_failures_are_listed_per_volume_and_per_policy():
     report = build_report([run("p", v, failed=True, msg="1 volume failed"), run("q", failed=True, msg="bad policy")],
                           NOW)
     assert report["failures"] == ["p / db: new snapshot failed: status error", "q: bad policy"]
-    assert not report["ok"] and report["totals"]["failed"] == 1
+    # One failed volume and one policy that failed as a whole: the totals, each policy's counts and the
+    # summary lines agree (they used to say 1, 0 and "1 failed").
+    assert not report["ok"] and report["totals"]["failed"] == 2
+    assert [p["counts"]["failed"] for p in report["policies"]] == [1, 1]
+    assert report["summary"][1] == "q: 0 volume(s), 0 created, 0 kept, 0 pruned, 0 skipped, 1 failed"
     assert "FAILED q: bad policy" in report["summary"]
 
 

@@ -10,8 +10,10 @@ snapshot, what was skipped or failed, and the freshness verdict.
 """
 from __future__ import annotations
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils.retention import (
-    PolicyError, format_timestamp, parse_duration, parse_timestamp, subtract_duration)
+from ansible_collections.cinderops.snapshots.plugins.module_utils._results import COUNTED, volume_counts
+from ansible_collections.cinderops.snapshots.plugins.module_utils._status import AVAILABLE
+from ansible_collections.cinderops.snapshots.plugins.module_utils._timeutil import (
+    TimeError, format_timestamp, parse_duration, parse_timestamp, subtract_duration)
 
 
 class ReportError(ValueError):
@@ -40,9 +42,9 @@ def age_text(seconds):
 
 def _newest_good(volume):
     """The newest available snapshot after the run: the new one, or the newest kept."""
-    candidates = [s for s in volume.get("kept") or [] if s.get("status") == "available"]
+    candidates = [s for s in volume.get("kept") or [] if s.get("status") == AVAILABLE]
     created = volume.get("created")
-    if created and created.get("status") == "available" and created.get("created_at"):
+    if created and created.get("status") == AVAILABLE and created.get("created_at"):
         candidates.append(created)
     dated = [(parse_timestamp(s["created_at"]), s) for s in candidates if s.get("created_at")]
     if not dated:
@@ -91,30 +93,34 @@ def build_report(runs, now, max_staleness=None, check_mode=False):
     if max_staleness:
         try:
             stale_before = subtract_duration(now, parse_duration(str(max_staleness), "max_staleness", minutes=True))
-        except PolicyError as exc:
+        except TimeError as exc:
             raise ReportError(str(exc))
     policies, failures, stale = [], [], []
-    totals = {"volumes": 0, "created": 0, "kept": 0, "pruned": 0, "skipped": 0, "failed": 0}
+    totals = dict((key, 0) for key in ("volumes",) + COUNTED)
     for run in runs:
         if not isinstance(run, dict):
             raise ReportError("each result must be a dict, got %s" % type(run).__name__)
         item = run.get(run.get("ansible_loop_var") or "item") or {}
         name = item.get("name") if isinstance(item, dict) else None
         name = name or (run.get("policy") or {}).get("name") or "?"
-        volumes = [volume_report(v, now, stale_before) for v in run.get("volumes") or []]
+        results = run.get("volumes") or []
+        volumes = [volume_report(v, now, stale_before) for v in results]
         # With failed_when: false the result says failed: false; a module that stopped early
         # returns a msg and no volumes, and one that finished with errors lists its failures.
         failed = bool(run.get("failed") or run.get("failures") or ("volumes" not in run and run.get("msg")))
+        counts = dict((key, 0) for key in ("volumes",) + COUNTED)
+        counts["volumes"] = len(results)
+        for result in results:
+            for key, value in volume_counts(result).items():
+                counts[key] += value
+        if failed and not counts["failed"]:
+            counts["failed"] = 1  # the policy failed as a whole (bad input, no connection): one failure, counted once
         entry = {"name": name, "failed": failed, "msg": run.get("msg") if failed else None,
-                 "summary": run.get("summary") or {}, "volumes": volumes}
+                 "summary": run.get("summary") or {}, "counts": counts, "volumes": volumes}
         policies.append(entry)
+        for key in totals:
+            totals[key] += counts[key]
         for vol in volumes:
-            totals["volumes"] += 1
-            totals["created"] += 1 if vol["created"] and vol["created"].get("status") == "available" else 0
-            totals["kept"] += vol["kept"]
-            totals["pruned"] += len(vol["pruned"])
-            totals["skipped"] += len(vol["skipped"])
-            totals["failed"] += 1 if vol["errors"] else 0
             for err in vol["errors"]:
                 failures.append("%s / %s: %s" % (name, vol["volume_name"] or vol["volume_id"], err))
             if vol["stale"]:
@@ -125,10 +131,9 @@ def build_report(runs, now, max_staleness=None, check_mode=False):
         if entry["failed"] and not any(v["errors"] for v in volumes):
             failures.append("%s: %s" % (name, entry["msg"] or "the rotation task failed"))
     summary = ["%s: %d volume(s), %d created, %d kept, %d pruned, %d skipped, %d failed%s" % (
-        p["name"], len(p["volumes"]), sum(1 for v in p["volumes"] if v["created"]), sum(v["kept"] for v in p["volumes"]),
-        sum(len(v["pruned"]) for v in p["volumes"]), sum(len(v["skipped"]) for v in p["volumes"]),
-        sum(1 for v in p["volumes"] if v["errors"]) + (1 if p["failed"] and not p["volumes"] else 0),
-        " (check mode: nothing was changed)" if check_mode else "") for p in policies]
+        p["name"], p["counts"]["volumes"], p["counts"]["created"], p["counts"]["kept"], p["counts"]["pruned"],
+        p["counts"]["skipped"], p["counts"]["failed"], " (check mode: nothing was changed)" if check_mode else "")
+        for p in policies]
     summary += ["FAILED " + f for f in failures] + ["STALE " + s for s in stale]
     return {"generated_at": format_timestamp(now), "check_mode": bool(check_mode),
             "max_staleness": str(max_staleness) if max_staleness else None, "policies": policies, "totals": totals,

@@ -84,27 +84,21 @@ JSON data (dict, list, str, int, bool, None); timestamps are ISO-8601 UTC
 strings ending in ``Z``.
 """
 
+import functools
 import re
-from collections import namedtuple
-from datetime import date, datetime, timedelta, timezone
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 
-try:
-    from collections.abc import Mapping
-except ImportError:  # pragma: no cover
-    Mapping = dict
-
-try:
-    from zoneinfo import ZoneInfo
-except ImportError:  # pragma: no cover - Python < 3.9
-    ZoneInfo = None
+from ansible_collections.cinderops.snapshots.plugins.module_utils._status import AVAILABLE, CREATING, ERROR
+from ansible_collections.cinderops.snapshots.plugins.module_utils._timeutil import (
+    TimeError, format_timestamp, load_timezone, parse_duration, parse_iso, parse_timestamp,
+    resolve_wall_clock, shorten, subtract_or_none, type_name)
 
 
 __all__ = [
     'OWNER_KEY', 'HOLD_KEY', 'HOLD_UNTIL_KEY', 'RESERVED_PREFIX',
     'COUNT_RULES', 'WITHIN_RULES', 'POLICY_KEYS',
-    'PolicyError', 'Duration', 'Policy',
-    'parse_duration', 'subtract_duration', 'parse_timestamp', 'format_timestamp',
-    'normalize_policy', 'apply_policy', 'plan_volume', 'plan_retention',
+    'PolicyError', 'Policy', 'normalize_policy', 'apply_policy', 'plan_volume', 'plan_retention',
 ]
 
 OWNER_KEY = 'cinderops:policy'
@@ -122,227 +116,23 @@ DEFAULT_MIN_AVAILABLE = 1
 DEFAULT_MIN_INTERVAL = '1h'
 DEFAULT_TIMEZONE = 'UTC'
 
-AVAILABLE = 'available'
-ERROR = 'error'
 # statuses counted as "a snapshot exists or is on its way" for the due check
-_DUE_STATUSES = (AVAILABLE, 'creating')
-
-_UTC = timezone.utc
-_MIN_UTC = datetime.min.replace(tzinfo=_UTC)
-_ZERO = timedelta(0)
+_DUE_STATUSES = (AVAILABLE, CREATING)
 
 
 class PolicyError(ValueError):
     """Bad policy or bad input. The message is one line and names the field."""
 
 
-# ---------------------------------------------------------------------------
-# durations
-
-
-class Duration(namedtuple('Duration', ['years', 'months', 'days', 'hours', 'minutes'], defaults=(0,))):
-    """A restic duration: years, months, days and hours (all ints >= 0).
-
-    ``minutes`` is not restic's: only ``min_interval`` and ``max_staleness`` take it
-    (``50min``), because a schedule that fires hourly needs an interval under an hour.
-    """
-
-    __slots__ = ()
-
-    def is_zero(self):
-        return not (self.years or self.months or self.days or self.hours or self.minutes)
-
-    def __str__(self):
-        text = ''.join(
-            '%d%s' % (value, unit)
-            for value, unit in ((self.years, 'y'), (self.months, 'm'), (self.days, 'd'), (self.hours, 'h'),
-                                (self.minutes, 'min'))
-            if value)
-        return text or '0h'
-
-
-_DURATION_RE = re.compile(r'(?:[0-9]+(?:min|[ymdh]))+')
-_DURATION_PART_RE = re.compile(r'([0-9]+)(min|[ymdh])')
-_UNIT_NAMES = {'y': 'years', 'm': 'months', 'd': 'days', 'h': 'hours', 'min': 'minutes'}
-
-
-def _shorten(value, limit=60):
-    text = repr(value)
-    if len(text) > limit:
-        text = text[:limit - 3] + '...'
-    return text
-
-
-def _type_name(value):
-    if value is None:
-        return 'null'
-    if isinstance(value, bool):
-        return 'bool'
-    if isinstance(value, int):
-        return 'int'
-    if isinstance(value, float):
-        return 'float'
-    if isinstance(value, str):
-        return 'str'
-    if isinstance(value, Mapping):
-        return 'dict'
-    if isinstance(value, (list, tuple)):
-        return 'list'
-    return type(value).__name__
-
-
-def parse_duration(text, what='duration', minutes=False):
-    """Parse restic's duration grammar, e.g. ``1y2m3d4h`` (``m`` = months).
-
-    Every part is optional but at least one is needed, the parts may come in any
-    order (restic accepts ``1y1d1m``), each unit at most once, numbers are
-    non-negative integers.  With ``minutes``, ``min`` is a unit too (``1h30min``).
-    Returns a :class:`Duration`.
-    """
-    if isinstance(text, Duration):
-        return text
-    if not isinstance(text, str):
-        raise PolicyError('%s must be a duration string like "1y2m3d4h", got %s' % (what, _type_name(text)))
-    stripped = text.strip()
-    units = '(y=years, m=months, d=days, h=hours%s)' % (', min=minutes' if minutes else '')
-    if not stripped or not _DURATION_RE.fullmatch(stripped):
-        raise PolicyError(
-            '%s: invalid duration %s; use restic\'s form like "7d", "1m14d" or "1y2m3d4h" %s'
-            % (what, _shorten(text), units))
-    values = {}
-    for number, unit in _DURATION_PART_RE.findall(stripped):
-        if unit in values:
-            raise PolicyError('%s: invalid duration %s; unit "%s" is given twice' % (what, _shorten(text), unit))
-        values[unit] = int(number)
-    if 'min' in values and not minutes:
-        raise PolicyError('%s: invalid duration %s; minutes ("min") are allowed only in min_interval and '
-                          'max_staleness, restic\'s rules count in hours at least %s' % (what, _shorten(text), units))
-    return Duration(values.get('y', 0), values.get('m', 0), values.get('d', 0), values.get('h', 0),
-                    values.get('min', 0))
-
-
-def _resolve_wall_clock(naive, tz):
-    """Turn a wall-clock time in ``tz`` into an aware UTC datetime like Go's time.Date.
-
-    Go looks up the offset in force at the wall-clock time read as UTC, and
-    corrects it once if the result lies outside that offset's period.  That is
-    ``unix - offset_at(unix - offset_at(unix))``, which picks the same instant
-    as Go for times inside a DST gap or overlap.
-    """
-    as_utc = naive.replace(tzinfo=_UTC)
-    if tz is None or tz is _UTC:
-        return as_utc
-    first = as_utc.astimezone(tz).utcoffset() or _ZERO
-    if not first:
-        return as_utc
-    second = (as_utc - first).astimezone(tz).utcoffset() or _ZERO
-    return as_utc - second
-
-
-def _subtract(ts, duration):
-    """``ts.AddDate(-y, -m, -d).Add(-h)`` on ts's wall clock, as aware UTC; None means "before year 1"."""
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=_UTC)
-    tz = ts.tzinfo
-    wall = ts.replace(tzinfo=None)
-    try:
-        month0 = wall.month - 1 - duration.months
-        year = wall.year - duration.years + month0 // 12
-        month = month0 % 12 + 1
-        if year < 1:
-            return None
-        if year > 9999:  # pragma: no cover - durations are >= 0
-            raise PolicyError('duration subtraction went past year 9999')
-        day = date(year, month, 1) + timedelta(days=wall.day - 1 - duration.days)
-        naive = datetime.combine(day, wall.time())
-        instant = _resolve_wall_clock(naive, tz)
-        return instant - timedelta(hours=duration.hours, minutes=duration.minutes)
-    except (OverflowError, ValueError):
-        return None
-
-
-def subtract_duration(ts, d):
-    """Return ``ts - d`` with Go's calendar arithmetic (see module docstring).
-
-    ``ts`` should be an aware datetime (a naive one is taken as UTC); the
-    calendar part is done on its own wall clock (so pass it in the policy's
-    time zone).  ``d`` is a :class:`Duration` or a duration string.  The result
-    is an aware datetime in UTC (UTC avoids Python's rule that a time in a DST
-    overlap never compares equal to another zone's); a result before year 1 is
-    clamped to ``datetime.min`` in UTC, meaning "everything".
-    """
-    if not isinstance(ts, datetime):
-        raise PolicyError('subtract_duration needs a datetime, got %s' % _type_name(ts))
-    result = _subtract(ts, parse_duration(d))
-    return _MIN_UTC if result is None else result
-
-
-# ---------------------------------------------------------------------------
-# timestamps
-
-_TIMESTAMP_RE = re.compile(
-    r'(\d{4})-(\d{2})-(\d{2})'
-    r'(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?'
-    r'\s*(Z|z|UTC|[+-]\d{2}(?::?\d{2})?)?')
-
-
-def _parse_iso(text):
-    """Parse an ISO-8601 string. Returns (aware UTC datetime or naive date, had_time)."""
-    match = _TIMESTAMP_RE.fullmatch(text.strip())
-    if not match:
-        raise ValueError('not ISO-8601')
-    year, month, day, hour, minute, second, fraction, offset = match.groups()
-    if hour is None:
-        if offset is not None:
-            raise ValueError('offset without time')
-        return date(int(year), int(month), int(day)), False
-    micro = 0
-    if fraction:
-        micro = int((fraction + '000000')[:6])
-    tzinfo = _UTC
-    if offset and offset not in ('Z', 'z', 'UTC'):
-        sign = -1 if offset[0] == '-' else 1
-        digits = offset[1:].replace(':', '')
-        hours = int(digits[:2])
-        minutes = int(digits[2:4] or 0)
-        if hours > 23 or minutes > 59:
-            raise ValueError('bad offset')
-        tzinfo = timezone(sign * timedelta(hours=hours, minutes=minutes))
-    value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro, tzinfo=tzinfo)
-    return value.astimezone(_UTC), True
-
-
-def parse_timestamp(value, what='timestamp'):
-    """Return an aware UTC datetime for ``value``.
-
-    Accepts an aware or naive ``datetime`` (naive means UTC) or an ISO-8601
-    string as Cinder returns it (``2026-11-26T18:31:16.000000``, naive = UTC),
-    optionally with ``Z`` or a ``+hh:mm`` offset.  A date alone means midnight
-    UTC.  Anything else raises :class:`PolicyError`.
-    """
-    if isinstance(value, datetime):
-        if value.tzinfo is None or value.utcoffset() is None:
-            return value.replace(tzinfo=_UTC)
+def _policy_errors(func):
+    """The engine's entry points report a bad duration or timestamp as a PolicyError too."""
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
         try:
-            return value.astimezone(_UTC)
-        except (OverflowError, ValueError):
-            raise PolicyError('%s: %s is out of range' % (what, _shorten(str(value))))
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=_UTC)
-    if not isinstance(value, str):
-        raise PolicyError('%s must be an ISO-8601 string or a datetime, got %s' % (what, _type_name(value)))
-    try:
-        parsed, had_time = _parse_iso(value)
-    except (ValueError, OverflowError):
-        raise PolicyError('%s: cannot parse %s as an ISO-8601 timestamp' % (what, _shorten(value)))
-    if not had_time:
-        return datetime(parsed.year, parsed.month, parsed.day, tzinfo=_UTC)
-    return parsed
-
-
-def format_timestamp(value):
-    """ISO-8601 UTC text ending in ``Z`` (microseconds only when non-zero)."""
-    return value.astimezone(_UTC).replace(tzinfo=None).isoformat() + 'Z'
+            return func(*args, **kwargs)
+        except TimeError as exc:
+            raise PolicyError(str(exc)) from None
+    return wrapper
 
 
 # ---------------------------------------------------------------------------
@@ -406,12 +196,12 @@ def _normalize_count(key, value):
         if text == 'unlimited':
             return -1
         if not re.fullmatch(r'[+-]?[0-9]+', text):
-            raise PolicyError('%s must be an integer (-1 = unlimited, 0 = off), got %s' % (key, _shorten(value)))
+            raise PolicyError('%s must be an integer (-1 = unlimited, 0 = off), got %s' % (key, shorten(value)))
         value = int(text)
     elif isinstance(value, float) and value.is_integer():
         value = int(value)
     elif not isinstance(value, int):
-        raise PolicyError('%s must be an integer (-1 = unlimited, 0 = off), got %s' % (key, _type_name(value)))
+        raise PolicyError('%s must be an integer (-1 = unlimited, 0 = off), got %s' % (key, type_name(value)))
     if value < -1:
         raise PolicyError('%s must be -1 (unlimited), 0 (off) or a positive integer, got %d' % (key, value))
     return value
@@ -429,23 +219,10 @@ def _normalize_bool(key, value):
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE_STRINGS + _FALSE_STRINGS:
         return value.strip().lower() in _TRUE_STRINGS
-    raise PolicyError('%s must be a boolean, got %s' % (key, _shorten(value)))
+    raise PolicyError('%s must be a boolean, got %s' % (key, shorten(value)))
 
 
-def _load_timezone(name):
-    if not isinstance(name, str) or not name.strip():
-        raise PolicyError('timezone must be an IANA time zone name like "Europe/Berlin", got %s' % _shorten(name))
-    name = name.strip()
-    if name == 'UTC':
-        return _UTC
-    if ZoneInfo is None:  # pragma: no cover
-        raise PolicyError('timezone %s needs Python 3.9+ (zoneinfo); only "UTC" is available' % _shorten(name))
-    try:
-        return ZoneInfo(name)
-    except Exception:  # ZoneInfoNotFoundError, ValueError for malformed keys, OSError ...
-        raise PolicyError('timezone: unknown time zone %s (use an IANA name like "Europe/Berlin")' % _shorten(name))
-
-
+@_policy_errors
 def normalize_policy(policy):
     """Validate a policy dict and return a :class:`Policy`.
 
@@ -460,7 +237,7 @@ def normalize_policy(policy):
     if isinstance(policy, Policy):
         return policy
     if not isinstance(policy, Mapping):
-        raise PolicyError('policy must be a dict, got %s' % _type_name(policy))
+        raise PolicyError('policy must be a dict, got %s' % type_name(policy))
     unknown = sorted(str(key) for key in policy if key not in POLICY_KEYS)
     if unknown:
         raise PolicyError('policy has unknown keys: %s (allowed: %s)' % (', '.join(unknown), ', '.join(POLICY_KEYS)))
@@ -474,7 +251,7 @@ def normalize_policy(policy):
     elif isinstance(min_available, str) and re.fullmatch(r'\s*[0-9]+\s*', min_available):
         min_available = int(min_available)
     if isinstance(min_available, bool) or not isinstance(min_available, int) or min_available < 0:
-        raise PolicyError('min_available must be an integer >= 0, got %s' % _shorten(min_available))
+        raise PolicyError('min_available must be an integer >= 0, got %s' % shorten(min_available))
 
     min_interval = policy.get('min_interval')
     if min_interval is None or (isinstance(min_interval, str) and not min_interval.strip()):
@@ -484,7 +261,7 @@ def normalize_policy(policy):
     timezone_name = policy.get('timezone')
     if timezone_name is None:
         timezone_name = DEFAULT_TIMEZONE
-    tz = _load_timezone(timezone_name)
+    tz = load_timezone(timezone_name)
     timezone_name = timezone_name.strip()
 
     cleanup_errors = policy.get('cleanup_errors')
@@ -493,7 +270,7 @@ def normalize_policy(policy):
     name = policy.get('name')
     if name is not None:
         if not isinstance(name, str) or not name.strip():
-            raise PolicyError('name must be a non-empty string, got %s' % _shorten(name))
+            raise PolicyError('name must be a non-empty string, got %s' % shorten(name))
         name = name.strip()
 
     result = Policy(counts, withins, min_available, min_interval, timezone_name, tz, cleanup_errors, name)
@@ -588,11 +365,11 @@ def _walk(times, policy, now):
     # threshold: None = "minus infinity" (latest is Go's zero time, or the duration reaches before year 1)
     within_all_threshold = None
     if within_all is not None and latest is not None:
-        within_all_threshold = _subtract(_local(latest, tz), within_all)
+        within_all_threshold = subtract_or_none(_local(latest, tz), within_all)
     for tier in TIERS:
         duration = policy.withins['keep_within_' + tier]
         if duration is not None:
-            threshold = None if latest is None else _subtract(_local(latest, tz), duration)
+            threshold = None if latest is None else subtract_or_none(_local(latest, tz), duration)
             within_rules.append([duration, threshold, _TIER_KEYS[tier], _UNSEEN, 'within_' + tier])
 
     last_nr = len(times) - 1
@@ -630,6 +407,7 @@ class _Unseen(object):
 _UNSEEN = _Unseen()
 
 
+@_policy_errors
 def apply_policy(times, policy, now, style='short'):
     """Apply only restic's rules (no ownership/status/holds/min_available).
 
@@ -683,16 +461,16 @@ def _plain(value):
 def _check_snapshot(index, snapshot):
     where = 'snapshots[%d]' % index
     if not isinstance(snapshot, Mapping):
-        raise PolicyError('%s must be a dict, got %s' % (where, _type_name(snapshot)))
+        raise PolicyError('%s must be a dict, got %s' % (where, type_name(snapshot)))
     for key in _REQUIRED_SNAPSHOT_KEYS:
         if snapshot.get(key) is None:
             raise PolicyError('%s has no %s' % (where, key))
     metadata = snapshot.get('metadata')
     if metadata is not None and not isinstance(metadata, Mapping):
-        raise PolicyError('%s.metadata must be a dict or null, got %s' % (where, _type_name(metadata)))
+        raise PolicyError('%s.metadata must be a dict or null, got %s' % (where, type_name(metadata)))
     status = snapshot.get('status')
     if not isinstance(status, str) or not status.strip():
-        raise PolicyError('%s.status must be a non-empty string, got %s' % (where, _shorten(status)))
+        raise PolicyError('%s.status must be a non-empty string, got %s' % (where, shorten(status)))
     return where
 
 
@@ -708,15 +486,15 @@ def _hold_state(metadata, now, tz):
         if isinstance(raw, datetime):
             until = parse_timestamp(raw)
         elif isinstance(raw, date):
-            until = _resolve_wall_clock(datetime(raw.year, raw.month, raw.day) + timedelta(days=1), tz)
+            until = resolve_wall_clock(datetime(raw.year, raw.month, raw.day) + timedelta(days=1), tz)
         else:
-            parsed, had_time = _parse_iso(text)
+            parsed, had_time = parse_iso(text)
             if had_time:
                 until = parsed
             else:
                 # a date holds through the whole day in the policy time zone
-                until = _resolve_wall_clock(datetime(parsed.year, parsed.month, parsed.day) + timedelta(days=1), tz)
-    except (ValueError, OverflowError, PolicyError):
+                until = resolve_wall_clock(datetime(parsed.year, parsed.month, parsed.day) + timedelta(days=1), tz)
+    except (ValueError, OverflowError):
         return True, 'hold until %s (unparsable)' % text, None
     if until <= now:
         return False, None, 'hold expired %s' % text
@@ -736,7 +514,7 @@ def _due(owned, name, policy, now):
     entry = newest.entry(with_reasons=False)
     if policy.min_interval.is_zero():
         return True, 'min_interval is 0h, so a new snapshot is always due', entry
-    threshold = _subtract(_local(now, policy.tz), policy.min_interval)
+    threshold = subtract_or_none(_local(now, policy.tz), policy.min_interval)
     if threshold is not None and newest.created <= threshold:
         return True, 'newest snapshot %s (%s) is at least min_interval %s old' % (
             newest.id, entry['created_at'], policy.min_interval), entry
@@ -844,7 +622,7 @@ def _records(snapshots, first_index=0):
 def _policy_name(pol, policy_name):
     name = policy_name if policy_name is not None else pol.name
     if name is not None and not isinstance(name, str):
-        raise PolicyError('policy_name must be a string, got %s' % _type_name(name))
+        raise PolicyError('policy_name must be a string, got %s' % type_name(name))
     if name is None or not name.strip():
         raise PolicyError(
             'policy name is required: pass policy_name or set policy.name '
@@ -854,9 +632,10 @@ def _policy_name(pol, policy_name):
 
 def _check_list(snapshots):
     if isinstance(snapshots, (str, bytes)) or isinstance(snapshots, Mapping) or not isinstance(snapshots, (list, tuple)):
-        raise PolicyError('snapshots must be a list of snapshot dicts, got %s' % _type_name(snapshots))
+        raise PolicyError('snapshots must be a list of snapshot dicts, got %s' % type_name(snapshots))
 
 
+@_policy_errors
 def plan_volume(volume_id, snapshots, policy, now, policy_name=None):
     """Plan one volume. ``snapshots`` may be empty (then the volume is due: "no snapshot yet")."""
     pol = normalize_policy(policy)
@@ -867,7 +646,7 @@ def plan_volume(volume_id, snapshots, policy, now, policy_name=None):
     for snap, snapshot in zip(records, snapshots):
         if snapshot.get('volume_id') != volume_id:
             raise PolicyError('snapshots[%d] belongs to volume %s, not %s' % (
-                snap.index, _shorten(snapshot.get('volume_id')), _shorten(volume_id)))
+                snap.index, shorten(snapshot.get('volume_id')), shorten(volume_id)))
     return _plan_group(_plain(volume_id), records, pol, now, name)
 
 
@@ -881,6 +660,7 @@ def _summary(volumes):
     return summary
 
 
+@_policy_errors
 def plan_retention(snapshots, policy, now, policy_name=None):
     """Plan every volume found in ``snapshots`` (see the module docstring for the output)."""
     pol = normalize_policy(policy)

@@ -1,0 +1,189 @@
+# Copyright (c) 2026 cinderops.snapshots contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""``CinderClient``: Cinder's v3 REST API over a transport, and ``connect``, the one factory that builds it.
+
+The client sends every request with an explicit microversion (3.66 unless the cloud or
+clouds.yaml says less; a 406 negotiates down once), applies the collection's retry policy
+(``_retry``), follows pages, leaves a resumed session for a full connection when the session
+goes stale, and turns error answers into one-line ``ApiError``s with Cinder's request id.
+
+Threads may share one client: its only mutable state is the transport (replaced once, under
+a lock, when a resumed session falls back), the negotiated microversion (settled by the first
+requests, which run before any worker starts) and counters.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+
+from ansible_collections.cinderops.snapshots.plugins.module_utils import _retry
+from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import (
+    CinderopsError, ConnectionLost, StaleSession, explain_http_error)
+from ansible_collections.cinderops.snapshots.plugins.module_utils._session_cache import (
+    SessionKeeper, SessionStore, TokenCache, cache_dir, fingerprint)
+from ansible_collections.cinderops.snapshots.plugins.module_utils._transport import ResumedTransport, SdkTransport
+
+# Highest microversion the modules ask for. 3.66 lets an in-use volume be
+# snapshotted without force; nothing above it changes snapshots.
+PREFERRED_MICROVERSION = "3.66"
+# Pages as large as Cinder serves by default (osapi_max_limit).
+PAGE_SIZE = 1000
+
+
+def version_tuple(text):
+    major, minor = str(text).split(".")
+    return int(major), int(minor)
+
+
+class CinderClient(object):
+    """Cinder's v3 REST API through one transport; ``reconnect()`` makes the full connection a resumed one falls back to."""
+
+    def __init__(self, transport, reconnect=None, keeper=None, sleep=time.sleep):
+        self.transport = transport
+        self._reconnect = reconnect
+        self.keeper = keeper
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self.requests = 0  # informational; may undercount under threads
+        self.last_date = None  # the Date header of the latest answer: Cinder's clock
+        self.microversion = transport.default_microversion or PREFERRED_MICROVERSION
+        self._negotiated = transport.negotiated
+
+    # ------------------------------------------------------------ connection state
+    def _connect_in_full(self, stale):
+        """Leave a resumed session for a full SDK connection (same inputs, so same microversion)."""
+        with self._lock:
+            if self.transport is not stale:
+                return  # another thread already did
+            if self._reconnect is None:
+                raise CinderopsError("the resumed session failed and there is no full connection to fall back to")
+            if self.keeper:
+                self.keeper.forget()
+            self.transport = _retry.call(self._reconnect, sleep=self._sleep)
+            self._reconnect = None
+
+    def is_admin(self):
+        """Whether the token carries the admin role (Cinder's admin_api rule); costs no extra request."""
+        return "admin" in self.transport.roles()
+
+    def supports(self, version):
+        return version_tuple(self.microversion) >= version_tuple(version)
+
+    def _negotiate(self):
+        """After a 406: take the highest version both sides speak."""
+        while True:
+            transport = self.transport
+            try:
+                server = _retry.call(transport.max_microversion, sleep=self._sleep)
+                break
+            except StaleSession:
+                self._connect_in_full(transport)
+        self._negotiated = True
+        if server is None:
+            self.microversion = "3.0"
+        elif version_tuple(server) < version_tuple(self.microversion):
+            self.microversion = server
+
+    # ------------------------------------------------------------ requests
+    def _send(self, method, path, action, expect, json_body, params):
+        """One answer from Cinder, whatever transport and microversion it takes; no retries here."""
+        while True:
+            transport = self.transport
+            tried = self.microversion
+            self.requests += 1
+            try:
+                resp = transport.send(method, path, expect, json_body, params, tried)
+            except StaleSession:
+                self._connect_in_full(transport)  # nothing was sent: send again on the full connection
+                continue
+            except ConnectionLost as exc:
+                raise ConnectionLost("%s: %s" % (action, exc), sent=exc.sent) from exc
+            except CinderopsError as exc:
+                raise CinderopsError("%s: %s" % (action, exc)) from exc
+            self.last_date = resp.headers.get("Date") or self.last_date
+            if self.keeper and resp.status_code != 401:
+                self.keeper.remember(transport, self.microversion, self._negotiated)
+            if resp.status_code == 406 and not self._negotiated:
+                self._negotiate()
+                if self.microversion != tried:
+                    continue
+            return resp
+
+    def request(self, method, path, action, expect=(200,), json=None, params=None, repeatable=None):
+        """One API call; returns the response for a status in ``expect``, else raises ApiError.
+
+        ``repeatable`` (default: GET, HEAD and PUT) says whether sending it twice is harmless.
+        Failures are retried by the collection's policy; a write that may have acted is not
+        sent again here: the caller looks for its effect first (see ``_retry.call``).
+        """
+        if repeatable is None:
+            repeatable = method in ("GET", "HEAD", "PUT")
+
+        def send_once():
+            resp = self._send(method, path, action, expect, json, params)
+            if resp.status_code not in expect:
+                raise explain_http_error(action, resp, self.microversion)
+            return resp
+        return _retry.call(send_once, repeatable=repeatable, sleep=self._sleep)
+
+    def get_json(self, path, action, params=None, missing_ok=False):
+        """GET a resource; None for 404 when ``missing_ok``."""
+        resp = self.request("GET", path, action, expect=(200, 404) if missing_ok else (200,), params=params)
+        if resp.status_code == 404:
+            return None
+        return resp.json()
+
+    def pages(self, path, key, action, params=None, limit=None, marker=None, page_size=PAGE_SIZE):
+        """Every item of a paginated collection, one page in memory at a time.
+
+        The next page is asked for with ``marker=<last id>`` and the original query, not by
+        the link's own URL: behind a proxy Cinder may hand back an internal host. ``limit``
+        caps the total.
+        """
+        params = dict(params or {})
+        count = 0
+        while True:
+            page_params = dict(params)
+            page_params["limit"] = page_size if limit is None else min(page_size, limit - count)
+            if marker:
+                page_params["marker"] = marker
+            body = self.request("GET", path, action, params=page_params).json()
+            page = body.get(key) or []
+            has_next = any(link.get("rel") == "next" for link in body.get(key + "_links") or [])
+            del body
+            for item in page:
+                yield item
+            count += len(page)
+            if not page or not has_next or (limit is not None and count >= limit):
+                return
+            marker = page[-1]["id"]
+
+    def list_all(self, path, key, action, params=None, limit=None, marker=None):
+        return list(self.pages(path, key, action, params=params, limit=limit, marker=marker))
+
+
+def _session_keeper(cloud, options):
+    try:
+        os.getcwd()
+    except OSError:
+        return None  # no working directory: ./clouds.yaml cannot be checked
+    key = fingerprint(dict(options, cloud=cloud), os.environ, os.getuid())
+    return SessionKeeper(SessionStore(cache_dir("sessions")), key)
+
+
+def connect(cloud, options, auth_cache=True, sleep=time.sleep):
+    """The client for these connection inputs.
+
+    With ``auth_cache``, a run whose inputs match a recorded session resumes it without loading
+    openstacksdk; the first request the record cannot serve connects in full. Connecting in full
+    (login, catalog, version discovery) is retried like a read.
+    """
+    full = functools.partial(SdkTransport.connect, cloud, options, TokenCache if auth_cache else None)
+    keeper = _session_keeper(cloud, options) if auth_cache else None
+    record = keeper.load() if keeper else None
+    if record is not None:
+        return CinderClient(ResumedTransport(record), reconnect=full, keeper=keeper, sleep=sleep)
+    return CinderClient(_retry.call(full, sleep=sleep), keeper=keeper, sleep=sleep)

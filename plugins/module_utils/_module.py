@@ -1,0 +1,133 @@
+# Copyright (c) 2026 cinderops.snapshots contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The base class every module stands on, and the options every module shares.
+
+``CinderopsModule`` merges the connection (and wait) options into a module's spec, turns
+them into a client the way openstack.cloud reads them (clouds.yaml, ``cloud:``, ``auth:``,
+OS_*), and is the single error boundary: whatever goes wrong becomes one ``fail_json``.
+"""
+from __future__ import annotations
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.cinderops.snapshots.plugins.module_utils import _client
+from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import CinderopsError, InputError
+
+SECRET_WORDS = ("password", "secret", "token", "key", "passcode")
+
+
+def connection_argument_spec():
+    """Connection options, named as openstack.cloud names them."""
+    return dict(
+        cloud=dict(type="raw"),
+        auth=dict(type="dict", no_log=True),
+        auth_type=dict(type="str"),
+        region_name=dict(type="str"),
+        interface=dict(type="str", default="public", choices=["admin", "internal", "public"], aliases=["endpoint_type"]),
+        validate_certs=dict(type="bool", aliases=["verify"]),
+        ca_cert=dict(type="str", aliases=["cacert"]),
+        client_cert=dict(type="str", aliases=["cert"]),
+        client_key=dict(type="str", no_log=True, aliases=["key"]),
+        api_timeout=dict(type="int"),
+        auth_cache=dict(type="bool", default=True),
+    )
+
+
+def wait_argument_spec():
+    return dict(
+        wait=dict(type="bool", default=True),
+        timeout=dict(type="int", default=180),
+    )
+
+
+def connection_options(params):
+    """(cloud, options) for the client factory; options left unset must not override clouds.yaml or OS_*."""
+    cloud = params["cloud"]
+    if cloud is not None and not isinstance(cloud, (str, dict)):
+        raise InputError("cloud must be the name of a cloud in clouds.yaml or a dict of cloud settings")
+    if isinstance(cloud, str) and not cloud.strip():
+        raise InputError("cloud must not be empty; name a cloud of clouds.yaml, or leave cloud out to use OS_*")
+    if params["api_timeout"] is not None and params["api_timeout"] <= 0:
+        raise InputError("api_timeout must be greater than 0 seconds (got %d)" % params["api_timeout"])
+    options = dict(
+        auth_type=params["auth_type"],
+        auth=params["auth"],
+        region_name=params["region_name"],
+        interface=params["interface"],
+        verify=params["validate_certs"],
+        cacert=params["ca_cert"],
+        cert=params["client_cert"],
+        key=params["client_key"],
+        api_timeout=params["api_timeout"],
+    )
+    options = dict((k, v) for k, v in options.items() if v is not None)
+    if isinstance(cloud, dict):
+        options.update(cloud)
+        cloud = None
+    return cloud, options
+
+
+class CinderopsModule(object):
+    """Base class: ``argument_spec`` and ``module_kwargs`` per module, ``run()`` does the work."""
+
+    argument_spec = {}
+    module_kwargs = {}
+    wait_options = True
+
+    def __init__(self):
+        spec = connection_argument_spec()
+        if self.wait_options:
+            spec.update(wait_argument_spec())
+        spec.update(self.argument_spec)
+        self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
+        self.params = self.ansible.params
+        self._mask_cloud_secrets(self.params.get("cloud"))
+        self.check_mode = self.ansible.check_mode
+        self.diff_mode = self.ansible._diff
+        self.client = None
+
+    def _mask_cloud_secrets(self, value, key=""):
+        """``cloud`` may be a dict with credentials in it; keep those out of every result, as no_log would."""
+        if isinstance(value, dict):
+            for k, v in value.items():
+                self._mask_cloud_secrets(v, str(k))
+        elif isinstance(value, list):
+            for v in value:
+                self._mask_cloud_secrets(v, key)
+        elif isinstance(value, str) and value and any(word in key.lower() for word in SECRET_WORDS):
+            self.ansible.no_log_values.add(value)
+
+    def check_wait_options(self):
+        if self.wait_options and self.params["timeout"] <= 0:
+            raise InputError("timeout must be greater than 0 seconds (got %d)" % self.params["timeout"])
+
+    def connect(self):
+        """The Cinder client for this task's connection options (validated before anything is sent)."""
+        cloud, options = connection_options(self.params)
+        self.client = _client.connect(cloud, options, auth_cache=self.params["auth_cache"])
+        return self.client
+
+    def run(self):
+        raise NotImplementedError
+
+    def exit(self, **result):
+        self.ansible.exit_json(**result)
+
+    def __call__(self):
+        failure = None
+        try:
+            self.check_wait_options()
+            connection_options(self.params)  # bad connection input fails before any module work
+            self.run()
+        except CinderopsError as exc:
+            failure = dict(exc.extra, msg=str(exc))
+        except Exception as exc:  # the boundary: never a traceback in the task output
+            failure = dict(msg="unexpected error: %s: %s" % (type(exc).__name__, exc),
+                           details=traceback.format_exc().splitlines()[-3:])
+        # Outside the except blocks, so that Ansible does not attach the traceback of
+        # an expected error to the result.
+        if failure is not None:
+            self.ansible.fail_json(**failure)

@@ -1,0 +1,448 @@
+# Copyright (c) 2026 cinderops.snapshots contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Batch snapshot rotation: select volumes, plan with the retention engine, apply, and agree with concurrent runs.
+
+What to keep is decided by the pure engine (``_retention``); this runs a rotation around it, for
+many volumes in one process:
+
+1. one volume listing (``/volumes/detail``, every page) selects the volumes and shows which
+   snapshots have dependent volumes (their ``snapshot_id``);
+2. one snapshot listing for the whole selection, filtered on the server by the ownership marker;
+3. the due creates are sent by a pool of workers (a lost answer is looked for before any resend);
+4. one loop waits for every pending snapshot at once, with **one listing per poll round** for all
+   of them (``_waiting.BatchWait``): the policy's snapshots created since the run's listing
+   (``sort=created_at:desc``) while creates are pending, and those updated since the earliest
+   pending delete (``sort=updated_at:desc``) while deletes are pending. When only a few snapshots
+   are still pending and the last listing was much larger, single GETs are cheaper (see
+   ``ITEMS_PER_GET``);
+5. as soon as a volume's new snapshot is available and no concurrent run has an older one
+   (``_converge``), the volume is planned again with it and its prunes are sent.
+
+Safety: a volume whose new snapshot failed has nothing pruned; a snapshot with dependent volumes
+is skipped and reported (known ones are not even tried; a backend refusal is seen within a round
+and never retried); a snapshot another run is already deleting is waited for, not an error; one
+volume's failure never stops the others, and the caller fails once at the end with every failure.
+
+Threads share one ``CinderClient``: the listings run in the calling thread before any worker
+starts, so the token, the endpoint and the microversion are settled; workers only send writes and
+return outcomes; only the calling thread changes the results.
+"""
+from __future__ import annotations
+
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+from ansible_collections.cinderops.snapshots.plugins.module_utils import _converge, _status, _waiting
+from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import CinderopsError, one_line
+from ansible_collections.cinderops.snapshots.plugins.module_utils._results import PREDICTED_ID, VolumeRun, entry
+from ansible_collections.cinderops.snapshots.plugins.module_utils._retention import (
+    OWNER_KEY, PolicyError, plan_volume)
+from ansible_collections.cinderops.snapshots.plugins.module_utils._rotation_options import render_name
+from ansible_collections.cinderops.snapshots.plugins.module_utils._snapshots import (
+    dependents_of, metadata_filter, select_volumes)
+from ansible_collections.cinderops.snapshots.plugins.module_utils._status import label
+from ansible_collections.cinderops.snapshots.plugins.module_utils._timeutil import (
+    TimeError, format_timestamp, parse_timestamp)
+from ansible_collections.cinderops.snapshots.plugins.module_utils._validation import MAX_TEXT
+
+# Cinder's clocks and ours differ: the listing windows reach this far back (NTP keeps cloud hosts far closer).
+WINDOW_MARGIN = timedelta(seconds=60)
+# A listing item costs Cinder about 1/ITEMS_PER_GET of a single GET (measured: bench/results/rotation.md).
+ITEMS_PER_GET = 20
+
+
+def _server_time(date_header):
+    """Cinder's clock from an HTTP Date header, or None."""
+    try:
+        return parsedate_to_datetime(date_header).astimezone(timezone.utc) if date_header else None
+    except (TypeError, ValueError):
+        return None
+
+
+class Rotation(object):
+    """Plans and applies one rotation. ``snapshots`` is a ``Snapshots`` (or, in unit tests, a stand-in)."""
+
+    def __init__(self, snapshots, options, now=None, clock=time.monotonic, sleep=time.sleep):
+        self.snapshots = snapshots
+        self.options = options
+        self.policy = options.policy
+        self.policy_name = options.policy_name
+        self.now = now or datetime.now(timezone.utc)
+        self.clock = clock
+        self.sleep = sleep
+        self.dependents = {}
+        self.known = set()
+        self.rounds = 0
+        self._clock_offset = None
+        self._window_start = None
+        self._window_size = {_waiting.CREATE: None, _waiting.DELETE: None}
+
+    # ------------------------------------------------------------ reading (calling thread)
+    def load(self):
+        """Select the volumes and list their owned snapshots: two listings for the whole selection."""
+        listing = self.snapshots.list_volumes()
+        self.dependents = dependents_of(listing)
+        selected, unresolved, problems = select_volumes(listing, **self.options.selection)
+        runs = [VolumeRun(volume) for volume in selected]
+        for ref in unresolved:
+            # Not in this project's listing. An admin can still see another project's volume by id, but its
+            # snapshots are not in this project's listing and a new one would land in this project: refuse.
+            try:
+                volume = self.snapshots.get_volume(ref)
+            except CinderopsError as exc:
+                problems.append((ref, one_line(exc)))
+                continue
+            if volume is None:
+                problems.append((ref, "volume %r was not found (by id or name) in this project" % ref))
+            else:
+                owner = volume.get("os-vol-tenant-attr:tenant_id") or "another project"
+                problems.append((ref, "volume %s belongs to %s, not to the project of these credentials; rotate it "
+                                      "with credentials scoped to its project" % (ref, owner)))
+        for ref, message in problems:
+            run = VolumeRun(ref=ref)
+            run.errors.append(message)
+            runs.append(run)
+        wanted = [r for r in runs if r.volume is not None]
+        self._mark_clock()
+        if wanted:
+            by_volume = {}
+            for snap in self.snapshots.iterate(self._owned_filter(wanted)):
+                by_volume.setdefault(snap["volume_id"], []).append(snap)
+                self.known.add(snap["id"])
+            for run in wanted:
+                run.snapshots = by_volume.get(run.volume_id, [])
+        return runs
+
+    def _owned_filter(self, runs):
+        filters = {"metadata": metadata_filter({OWNER_KEY: self.policy_name})}
+        if len(runs) == 1:
+            filters["volume_id"] = runs[0].volume_id
+        return filters
+
+    def _mark_clock(self):
+        """Map our monotonic clock to Cinder's (from the last answer's Date), for the listing windows."""
+        server = _server_time(self.snapshots.client.last_date) or datetime.now(timezone.utc)
+        self._clock_offset = (server, self.clock())
+        self._window_start = server - WINDOW_MARGIN
+
+    def _server_now(self):
+        server, local = self._clock_offset
+        return server + timedelta(seconds=self.clock() - local)
+
+    # ------------------------------------------------------------ the whole run
+    def run(self, runs):
+        """Plan and (unless check mode) apply; returns the per-volume results."""
+        work = [r for r in runs if r.volume is not None]
+        for run in work:
+            try:
+                run.plan = plan_volume(run.volume_id, run.snapshots, self.policy, self.now, self.policy_name)
+            except PolicyError as exc:
+                run.errors.append("could not plan: %s" % exc)
+        work = [r for r in work if r.plan is not None]
+        self._volumes = work
+        if self.options.check_mode:
+            for run in work:
+                self._predict(run)
+        elif work:
+            _Apply(self, work).run()
+        return [run.result() for run in runs]
+
+    def _predict(self, run):
+        """Check mode: the snapshot that would be made, and what would be pruned after it; nothing is sent."""
+        new = None
+        if self.options.create and run.plan["due"]:
+            name, problem = self._new_name(run)
+            if problem:
+                self._create_failed(run, None, problem)
+            else:
+                run.changed = True
+                new = {"id": PREDICTED_ID, "name": name, "volume_id": run.volume_id, "status": _status.AVAILABLE,
+                       "created_at": format_timestamp(self.now), "metadata": dict(self.options.metadata)}
+                run.created = entry(new, [])
+        for snap in self.settle_plan(run, new):
+            run.changed = True
+            run.pruned.append(entry(snap))
+
+    # ------------------------------------------------------------ one volume
+    def _new_name(self, run):
+        """(name, None) for the volume's new snapshot, or (None, why it cannot be made)."""
+        volume = run.volume
+        name = render_name(self.options.name_format, self.now, volume.get("name"), volume["id"], self.policy_name)
+        if len(name) > MAX_TEXT:
+            return None, ("the snapshot name rendered from name_format is %d characters long; Cinder allows at most %d"
+                          % (len(name), MAX_TEXT))
+        if volume.get("status") not in _status.SNAPSHOTTABLE_VOLUME:
+            return None, ("cannot snapshot volume %s: its status is %s (it must be available or in-use)"
+                          % (run.label(), volume.get("status")))
+        return name, None
+
+    def _create_failed(self, run, snapshot, message):
+        run.create_failed = True
+        run.errors.append(message)
+        if snapshot is not None:
+            run.created = entry(snapshot, [])
+
+    def _replan(self, run, new):
+        """The plan again, now with the new snapshot, as of its creation time if that is later."""
+        when = self.now
+        try:
+            when = max(when, parse_timestamp(new.get("created_at") or when))
+        except TimeError:
+            pass
+        snapshots = [s for s in run.snapshots if s["id"] != new["id"]] + [new]
+        replanned = plan_volume(run.volume_id, snapshots, self.policy, when, self.policy_name)
+        for snap in replanned["keep"]:
+            if snap["id"] == new["id"]:
+                run.created = entry(snap)
+        return replanned
+
+    def settle_plan(self, run, new):
+        """Kept, skipped and to-be-pruned of one volume once its new snapshot (or None) is known.
+
+        Returns the snapshots to delete.
+        """
+        plan = self._replan(run, new) if new is not None else run.plan
+        run.kept = [entry(s) for s in plan["keep"]]
+        for snap in plan["errors"]:
+            hint = "held" if len(snap["reasons"]) > 1 else "cleanup_errors: true deletes it"
+            run.skipped.append(entry(snap, snap["reasons"] + ["not pruned: %s" % hint]))
+        doomed = []
+        for snap in plan["prune"]:
+            if new is not None and snap["id"] == new["id"]:
+                # Never happens with a sane policy (the newest is always kept); never delete what was just made.
+                run.kept.append(entry(snap, ["new snapshot"]))
+            elif run.create_failed:
+                run.skipped.append(entry(snap, snap["reasons"] + ["not pruned: the new snapshot of this volume "
+                                                                  "failed"]))
+            elif not self.options.prune:
+                run.skipped.append(entry(snap, snap["reasons"] + ["not pruned: prune is off"]))
+            elif snap["id"] in self.dependents:
+                run.skipped.append(entry(snap, snap["reasons"] + [
+                    "not pruned: volumes were created from it: %s" % ", ".join(sorted(self.dependents[snap["id"]]))]))
+            else:
+                doomed.append(snap)
+        return doomed
+
+    # ------------------------------------------------------------ writes (workers)
+    def create(self, run, name):
+        known = self.known | set(s["id"] for s in run.snapshots)
+        return self.snapshots.create(run.volume_id, name=name, metadata=self.options.metadata,
+                                     force=self.options.force, known=known)
+
+    def delete(self, snap):
+        return self.snapshots.delete(snap["id"])
+
+    # ------------------------------------------------------------ listing windows (calling thread)
+    def window(self, kind, since):
+        """{id: snapshot} of the policy's snapshots created (or, for deletes, updated) since ``since``."""
+        key = "created_at" if kind == _waiting.CREATE else "updated_at"
+        filters = self._owned_filter(self._volumes)
+        expected = self._window_size[kind] or 0
+        seen = {}
+        for snap in self.snapshots.iterate(filters, sort="%s:desc" % key, page_size=max(50, 2 * expected + 20)):
+            stamp = snap.get(key)
+            if stamp is None:
+                continue  # never updated (still creating): sorted last by MySQL, first by PostgreSQL
+            try:
+                if parse_timestamp(stamp) < since:
+                    break
+            except TimeError:
+                continue
+            seen[snap["id"]] = snap
+        self._window_size[kind] = len(seen)
+        return seen
+
+    def singles_are_cheaper(self, kind, pending):
+        size = self._window_size[kind]
+        return size is not None and pending < 1 + size / ITEMS_PER_GET
+
+
+class _Apply(object):
+    """One real run: creates, one batch wait for everything, convergence with concurrent runs, prunes."""
+
+    def __init__(self, rotation, work):
+        self.rot = rotation
+        self.options = rotation.options
+        self.work = work
+        self.waiter = _waiting.BatchWait(self.options.timeout, clock=rotation.clock)
+        self.futures = {}
+        self.owner = {}  # tracked snapshot id -> (run, role, planned snapshot); role: create, prune or yield
+        self.rivals_pending = {}  # run -> (its available new snapshot, deadline): waiting for the rivals' verdict
+        self.delete_since = {}  # tracked delete id -> Cinder's time when it was sent
+        self.pool = None
+
+    def run(self):
+        workers = max(1, min(self.options.max_workers, len(self.work)))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            self.pool = pool
+            for run in self.work:
+                self.start(run)
+            while self.futures or self.waiter.pending() or self.rivals_pending:
+                self.step()
+
+    # ------------------------------------------------------------ the loop
+    def submit(self, job, run, role, snap=None):
+        self.futures[self.pool.submit(job)] = (run, role, snap)
+
+    def step(self):
+        """Take finished writes, else wait for the next write or poll round, whichever comes first."""
+        finished = [f for f in self.futures if f.done()]
+        for future in finished:
+            self.written(future, *self.futures.pop(future))
+        if finished:
+            return
+        due = self.waiter.next_round()
+        if self.rivals_pending:
+            due = self.rot.clock() if due is None else min(due, self.rot.clock())
+        if due is None:
+            wait(list(self.futures), return_when=FIRST_COMPLETED)
+            return
+        pause = due - self.rot.clock()
+        if pause > 0:
+            if self.futures:
+                wait(list(self.futures), timeout=pause, return_when=FIRST_COMPLETED)
+                return
+            self.rot.sleep(pause)
+        self.poll()
+
+    def poll(self):
+        self.rot.rounds += 1
+        now = self.rot.clock()
+        creates = [t for t in self.waiter.pending(_waiting.CREATE) if min(t.next_look, t.deadline) <= now]
+        if creates or self.rivals_pending:
+            self.observe(_waiting.CREATE, creates, self.rot._window_start, force_listing=bool(self.rivals_pending))
+        deletes = [t for t in self.waiter.pending(_waiting.DELETE) if min(t.next_look, t.deadline) <= now]
+        if deletes:
+            since = min(self.delete_since[t.id] for t in self.waiter.pending(_waiting.DELETE)) - WINDOW_MARGIN
+            self.observe(_waiting.DELETE, deletes, since)
+
+    def observe(self, kind, due, since, force_listing=False):
+        """One round for one kind: a listing window for every pending snapshot, or single GETs for the due ones."""
+        window = None
+        if not force_listing and self.rot.singles_are_cheaper(kind, len(due)):
+            decided = self.waiter.observe(kind, dict((t.id, self.rot.snapshots.get(t.id)) for t in due),
+                                          only=set(t.id for t in due))
+        else:
+            window = self.rot.window(kind, since)
+            decided = self.waiter.observe(kind, window)
+        for item in decided:
+            run, role, planned = self.owner.pop(item.id)
+            if kind == _waiting.CREATE:
+                self.created(run, item)
+            else:
+                self.deleted(run, role, planned, item.verdict, item.snapshot, item.detail, item.accepted)
+        if kind == _waiting.CREATE and window is not None:
+            self.judge_rivals(window)
+
+    # ------------------------------------------------------------ creates
+    def start(self, run):
+        if not (self.options.create and run.plan["due"]):
+            return self.prune(run, None)
+        name, problem = self.rot._new_name(run)
+        if problem:
+            self.rot._create_failed(run, None, problem)
+            return self.prune(run, None)
+        self.submit(lambda: self.rot.create(run, name), run, "create")
+        return None
+
+    def written(self, future, run, role, snap):
+        try:
+            outcome = future.result()
+        except Exception as exc:  # one write's failure never stops the others
+            return self.write_failed(run, role, snap, exc)
+        if role == "create":
+            run.changed = True
+            run.created = entry(outcome, [])
+            if not self.options.wait:
+                # Not waited for: the engine keeps a creating snapshot untouched and does not count it, so
+                # nothing it would replace is pruned.
+                return self.with_new(run, outcome)
+            # Tracked even when the answer says available: the rivals are judged by Cinder's stored created_at,
+            # which a listing shows (the POST's answer may carry a time the database rounds).
+            self.owner[outcome["id"]] = (run, role, outcome)
+            self.waiter.track(outcome, _waiting.CREATE)
+            return None
+        # a delete: "accepted", "deleting" (another run's delete is under way), or "gone"
+        accepted = outcome == "accepted"
+        if outcome == "gone":
+            return self.deleted(run, role, snap, _waiting.DONE, dict(snap, status=_status.DELETED), None, False)
+        if not self.options.wait:
+            return self.deleted(run, role, snap, _waiting.DONE, dict(snap, status=_status.DELETING), None, accepted)
+        self.owner[snap["id"]] = (run, role, snap)
+        self.delete_since[snap["id"]] = self.rot._server_now()
+        self.waiter.track(dict(snap, status=_status.DELETING), _waiting.DELETE, accepted=accepted)
+        return None
+
+    def write_failed(self, run, role, snap, exc):
+        if role == "create":
+            self.rot._create_failed(run, None, "could not create the new snapshot: %s" % one_line(exc))
+            return self.prune(run, None)
+        if role == "yield":
+            run.errors.append("could not delete this run's duplicate snapshot %s: %s" % (label(snap), one_line(exc)))
+            return None
+        run.skipped.append(entry(snap, snap["reasons"] + ["prune failed"]))
+        run.errors.append("could not prune snapshot %s: %s" % (label(snap), one_line(exc)))
+        return None
+
+    def created(self, run, item):
+        if item.verdict == _waiting.DONE:
+            run.created = entry(item.snapshot, [])
+            self.rivals_pending[run] = (item.snapshot, item.deadline)
+            return
+        self.rot._create_failed(run, item.snapshot, "new snapshot %s failed: %s" % (item.name, item.detail))
+        self.prune(run, None)
+
+    def judge_rivals(self, window):
+        """Each volume whose new snapshot is available: keep it, or yield to an older one of a concurrent run."""
+        for run, (own, deadline) in list(self.rivals_pending.items()):
+            rivals = [s for s in window.values() if s["volume_id"] == run.volume_id and s["id"] != own["id"]
+                      and s["id"] not in self.rot.known]
+            verdict, winner = _converge.decide(own, rivals)
+            if verdict == _converge.WAIT and self.rot.clock() < deadline:
+                continue
+            del self.rivals_pending[run]
+            if verdict == _converge.YIELD:
+                run.notes.append("a concurrent run of this policy made snapshot %s first; this run deleted its own "
+                                 "%s and kept that one" % (label(winner), label(own)))
+                self.submit(lambda own=own: self.rot.delete(own), run, "yield", own)
+                self.with_new(run, winner)
+            else:
+                self.with_new(run, own)
+
+    def with_new(self, run, new):
+        """The volume's new snapshot is settled: plan again with it, and prune."""
+        run.created = entry(new, [])
+        run.new = new
+        self.prune(run, new)
+
+    # ------------------------------------------------------------ prunes
+    def prune(self, run, new):
+        try:
+            doomed = self.rot.settle_plan(run, new)
+        except PolicyError as exc:
+            run.errors.append("could not plan: %s" % exc)
+            return
+        for snap in doomed:
+            self.submit(lambda snap=snap: self.rot.delete(snap), run, "prune", snap)
+
+    def deleted(self, run, role, planned, verdict, latest, detail, accepted):
+        """A delete has an outcome: ``planned`` is the snapshot as planned (with reasons), ``latest`` as last seen."""
+        if role == "yield":
+            if verdict != _waiting.DONE:
+                run.errors.append("this run's duplicate snapshot %s could not be deleted: %s" % (label(planned), detail))
+            return
+        reasons = list(planned.get("reasons") or [])
+        if verdict == _waiting.DONE:
+            run.changed = run.changed or accepted
+            status = latest.get("status") if latest and latest.get("status") == _status.DELETING else planned["status"]
+            pruned = entry(dict(planned, status=status), reasons if accepted else reasons + ["deleted by another run"])
+            run.pruned.append(pruned)
+        elif verdict == _waiting.REFUSED:
+            why = self.rot.snapshots.refusal_reason(planned)
+            run.skipped.append(entry(planned, reasons + ["not pruned: %s: %s" % (detail, why)]))
+        else:
+            run.skipped.append(entry(planned, reasons + ["prune failed"]))
+            run.errors.append("could not prune snapshot %s: %s" % (label(planned), detail))
