@@ -43,19 +43,21 @@ options:
     type: bool
     aliases: [verify]
   ca_cert:
-    description: Path to a CA bundle that verifies the cloud's certificates.
+    description: Path to a CA bundle that verifies the cloud's certificates. The file must exist.
     type: str
     aliases: [cacert]
   client_cert:
-    description: Path to a client certificate, for clouds that require one.
+    description: Path to a client certificate, for clouds that require one. The file must exist.
     type: str
     aliases: [cert]
   client_key:
-    description: Path to the key of O(client_cert). Never logged.
+    description: Path to the key of O(client_cert). The file must exist. Never logged.
     type: str
     aliases: [key]
   api_timeout:
-    description: Timeout in seconds for each API request.
+    description:
+      - Timeout in seconds for each API request; greater than 0. A request that times out counts as a lost
+        connection, and is retried like one.
     type: int
   auth_cache:
     description:

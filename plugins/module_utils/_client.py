@@ -139,26 +139,38 @@ class CinderClient(object):
     def pages(self, path, key, action, params=None, limit=None, marker=None, page_size=PAGE_SIZE):
         """Every item of a paginated collection, one page in memory at a time.
 
-        The next page is asked for with ``marker=<last id>`` and the original query, not by
-        the link's own URL: behind a proxy Cinder may hand back an internal host. ``limit``
-        caps the total.
+        The next page is asked for with ``marker=<last id>`` and the original query, not by the
+        link's own URL: behind a proxy Cinder may hand back an internal host. ``limit`` caps the
+        total. A marker that was deleted meanwhile (Cinder answers 404) is replaced by the item
+        before it, and what the page had already given is not given twice.
         """
         params = dict(params or {})
         count = 0
+        given = set()  # ids of the last page: a step back to an earlier marker repeats some of them
+        backups = []
         while True:
             page_params = dict(params)
             page_params["limit"] = page_size if limit is None else min(page_size, limit - count)
             if marker:
                 page_params["marker"] = marker
-            body = self.request("GET", path, action, params=page_params).json()
+            resp = self.request("GET", path, action, expect=(200, 404) if marker else (200,), params=page_params)
+            if resp.status_code == 404:
+                if not backups:
+                    raise explain_http_error(action, resp, self.microversion)
+                marker = backups.pop()
+                continue
+            body = resp.json()
             page = body.get(key) or []
             has_next = any(link.get("rel") == "next" for link in body.get(key + "_links") or [])
-            del body
+            del body, resp
             for item in page:
-                yield item
-            count += len(page)
+                if item.get("id") not in given:
+                    count += 1
+                    yield item
             if not page or not has_next or (limit is not None and count >= limit):
                 return
+            given = set(item["id"] for item in page)
+            backups = [item["id"] for item in page[:-1]]
             marker = page[-1]["id"]
 
     def list_all(self, path, key, action, params=None, limit=None, marker=None):

@@ -9,6 +9,7 @@ OS_*), and is the single error boundary: whatever goes wrong becomes one ``fail_
 """
 from __future__ import annotations
 
+import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
@@ -52,6 +53,10 @@ def connection_options(params):
         raise InputError("cloud must not be empty; name a cloud of clouds.yaml, or leave cloud out to use OS_*")
     if params["api_timeout"] is not None and params["api_timeout"] <= 0:
         raise InputError("api_timeout must be greater than 0 seconds (got %d)" % params["api_timeout"])
+    for option in ("ca_cert", "client_cert", "client_key"):
+        path = params[option]
+        if path is not None and not os.path.isfile(os.path.expanduser(path)):
+            raise InputError("%s must be the path of a readable file; %r is not one" % (option, path))
     options = dict(
         auth_type=params["auth_type"],
         auth=params["auth"],

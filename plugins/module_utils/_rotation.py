@@ -52,6 +52,8 @@ from ansible_collections.cinderops.snapshots.plugins.module_utils._validation im
 WINDOW_MARGIN = timedelta(seconds=60)
 # A listing item costs Cinder about 1/ITEMS_PER_GET of a single GET (measured: bench/results/rotation.md).
 ITEMS_PER_GET = 20
+# Windows are read in pages as large as Cinder serves: one page is a complete picture (see Rotation.window).
+WINDOW_PAGE = 1000
 
 
 def _server_time(date_header):
@@ -96,11 +98,11 @@ class Rotation(object):
                 problems.append((ref, one_line(exc)))
                 continue
             if volume is None:
-                problems.append((ref, "volume %r was not found (by id or name) in this project" % ref))
+                problems.append((ref, "volumes: volume %r was not found (by id or name) in this project" % ref))
             else:
                 owner = volume.get("os-vol-tenant-attr:tenant_id") or "another project"
-                problems.append((ref, "volume %s belongs to %s, not to the project of these credentials; rotate it "
-                                      "with credentials scoped to its project" % (ref, owner)))
+                problems.append((ref, "volumes: volume %s belongs to %s, not to the project of these credentials; "
+                                      "rotate it with credentials scoped to its project" % (ref, owner)))
         for ref, message in problems:
             run = VolumeRun(ref=ref)
             run.errors.append(message)
@@ -237,12 +239,17 @@ class Rotation(object):
 
     # ------------------------------------------------------------ listing windows (calling thread)
     def window(self, kind, since):
-        """{id: snapshot} of the policy's snapshots created (or, for deletes, updated) since ``since``."""
+        """({id: snapshot}, complete) of the policy's snapshots created (or, for deletes, updated) since ``since``.
+
+        ``complete`` is False when the window took more than one page: a snapshot whose updated_at
+        changed between two pages may have moved to a page already read, so its absence proves nothing.
+        """
         key = "created_at" if kind == _waiting.CREATE else "updated_at"
         filters = self._owned_filter(self._volumes)
-        expected = self._window_size[kind] or 0
         seen = {}
-        for snap in self.snapshots.iterate(filters, sort="%s:desc" % key, page_size=max(50, 2 * expected + 20)):
+        read = 0
+        for snap in self.snapshots.iterate(filters, sort="%s:desc" % key, page_size=WINDOW_PAGE):
+            read += 1
             stamp = snap.get(key)
             if stamp is None:
                 continue  # never updated (still creating): sorted last by MySQL, first by PostgreSQL
@@ -253,7 +260,7 @@ class Rotation(object):
                 continue
             seen[snap["id"]] = snap
         self._window_size[kind] = len(seen)
-        return seen
+        return seen, read <= WINDOW_PAGE
 
     def singles_are_cheaper(self, kind, pending):
         size = self._window_size[kind]
@@ -326,8 +333,13 @@ class _Apply(object):
             decided = self.waiter.observe(kind, dict((t.id, self.rot.snapshots.get(t.id)) for t in due),
                                           only=set(t.id for t in due))
         else:
-            window = self.rot.window(kind, since)
-            decided = self.waiter.observe(kind, window)
+            window, complete = self.rot.window(kind, since)
+            seen = dict(window)
+            if not complete:
+                for item in self.waiter.pending(kind):
+                    if item.id not in seen:
+                        seen[item.id] = self.rot.snapshots.get(item.id)
+            decided = self.waiter.observe(kind, seen)
         for item in decided:
             run, role, planned = self.owner.pop(item.id)
             if kind == _waiting.CREATE:

@@ -12,7 +12,7 @@ from ansible_collections.cinderops.snapshots.plugins.module_utils._retention imp
     OWNER_KEY, PolicyError, normalize_policy)
 from ansible_collections.cinderops.snapshots.plugins.module_utils._snapshots import selection_metadata
 from ansible_collections.cinderops.snapshots.plugins.module_utils._validation import (
-    MAX_TEXT, check_metadata, check_positive)
+    MAX_TEXT, check_metadata, check_positive, check_storable)
 
 DEFAULT_NAME_FORMAT = "{policy}-%Y%m%dT%H%M%SZ"
 DEFAULT_WORKERS = 8
@@ -61,7 +61,7 @@ def build_policy(policy, policy_name, cleanup_errors=False):
     """The engine's Policy from the module's options; InputError with one line on bad input."""
     if not isinstance(policy_name, str) or not policy_name.strip():
         raise InputError("policy_name must be a non-empty string (it is the ownership marker %s)" % OWNER_KEY)
-    name = policy_name.strip()
+    name = check_storable("policy_name", policy_name.strip())
     if len(name) > MAX_TEXT:
         raise InputError("policy_name is %d characters long; metadata values allow at most %d" % (len(name), MAX_TEXT))
     if not isinstance(policy, dict):

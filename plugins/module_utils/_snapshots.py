@@ -100,19 +100,19 @@ def select_volumes(listing, refs=None, metadata=None, everything=False):
         for ref in refs:
             ref = ref.strip() if isinstance(ref, str) else ref
             if not ref:
-                problems.append((ref, "an empty volume reference was given"))
+                problems.append((ref, "volumes: an empty volume reference was given"))
             elif ref in by_id:
                 add(by_id[ref])
             elif len(by_name.get(ref, [])) == 1:
                 add(by_name[ref][0])
             elif by_name.get(ref):
                 ids = ", ".join(sorted(v["id"] for v in by_name[ref]))
-                problems.append((ref, "volume name %r matches %d volumes (%s); give the volume's id instead"
+                problems.append((ref, "volumes: volume name %r matches %d volumes (%s); give the volume's id instead"
                                  % (ref, len(by_name[ref]), ids)))
             elif looks_like_uuid(ref):
                 unresolved.append(ref)
             else:
-                problems.append((ref, "volume %r was not found (by id or name) in this project" % ref))
+                problems.append((ref, "volumes: volume %r was not found (by id or name) in this project" % ref))
         return selected, unresolved, problems
     for volume in sorted(listing, key=lambda v: (v.get("name") or "", v["id"])):
         if volume.get("status") in _status.VOLUME_GOING_AWAY:

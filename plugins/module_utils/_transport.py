@@ -142,6 +142,28 @@ def _can_skip_identity_discovery(config):
     return config.get("auth_type") in (None, "password") and url.endswith("/v3") and has_domain
 
 
+def _adjustments(config, options):
+    """Settings that spare the SDK a discovery request it does not need (or cannot get right).
+
+    * Generic password auth against an explicit /v3 URL: the v3 plugin, without Keystone's version document.
+    * A block-storage endpoint override without an API version: the SDK would discover the version at the
+      override, and it cannot fill in ``%(project_id)s`` there, so it fails with "No endpoint data found".
+      The modules speak only v3.
+    """
+    adjusted = {}
+    if "auth_type" not in options and _can_skip_identity_discovery(config):
+        adjusted["auth_type"] = "v3password"
+    if config.get("block_storage_endpoint_override") and not config.get("block_storage_api_version"):
+        adjusted["block_storage_api_version"] = "3"
+    return adjusted
+
+
+def _version_root(endpoint):
+    """Where Cinder's version document is: the endpoint up to its ``/v3`` (``http://cinder:8776/``)."""
+    head, sep, _tail = endpoint.partition("/v3")
+    return (head if sep else endpoint.rstrip("/")) + "/"
+
+
 def _substitute(endpoint, ref):
     """``%(project_id)s`` and ``%(user_id)s`` in an endpoint override, as keystoneauth fills them in per request."""
     if "%(" not in endpoint:
@@ -174,11 +196,11 @@ class SdkTransport(object):
         try:
             region = openstack.config.get_cloud_region(cloud=cloud, app_name="cinderops.snapshots",
                                                        app_version=COLLECTION_VERSION, **options)
-            if "auth_type" not in options and _can_skip_identity_discovery(region.config):
-                # Same credentials with the v3 plugin: saves the GET on Keystone's version document.
+            adjusted = _adjustments(region.config, options)
+            if adjusted:
                 region = openstack.config.get_cloud_region(cloud=cloud, app_name="cinderops.snapshots",
-                                                           app_version=COLLECTION_VERSION, auth_type="v3password",
-                                                           **options)
+                                                           app_version=COLLECTION_VERSION,
+                                                           **dict(options, **adjusted))
             conn = openstack.connection.Connection(config=region)
         except openstack.exceptions.ConfigException as exc:
             raise CinderopsError("cloud: could not load the cloud configuration: %s (clouds.yaml is searched in "
@@ -232,9 +254,17 @@ class SdkTransport(object):
     def max_microversion(self):
         try:
             server_max = getattr(self.adapter.get_endpoint_data(), "max_microversion", None)
+            if not server_max:
+                # A trusted endpoint override skips discovery: read Cinder's version document ourselves.
+                resp = self.conn.session.get(_version_root(self.adapter.get_endpoint()), authenticated=False,
+                                             raise_exc=False)
+                versions = [v for v in (resp.json() or {}).get("versions", []) if str(v.get("id")).startswith("v3")]
+                return versions[0].get("version") or None if versions else None
+        except ValueError:
+            return None
         except Exception as exc:
             raise translate_sdk_error(exc, "microversion discovery")
-        return "%d.%d" % tuple(server_max) if server_max else None
+        return "%d.%d" % tuple(server_max)
 
     def roles(self):
         session = self.conn.session

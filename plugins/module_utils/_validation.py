@@ -43,9 +43,20 @@ def check_name(option, value):
     return check_text(option, stripped)
 
 
+def check_storable(option, value):
+    """Text Cinder's database can hold: MySQL's ``utf8`` (Cinder's default charset) stores at most 3 bytes
+    per character, so an emoji or another character beyond U+FFFF makes Cinder answer 500."""
+    wide = [c for c in value if ord(c) > 0xFFFF]
+    if wide:
+        raise InputError("%s contains %r, a character beyond U+FFFF that Cinder's database (MySQL utf8) cannot store"
+                         % (option, wide[0]))
+    return value
+
+
 def check_text(option, value, allow_newline=True):
     if value is None:
         return None
+    check_storable(option, value)
     if len(value) > MAX_TEXT:
         raise InputError("%s is %d characters long; Cinder allows at most %d" % (option, len(value), MAX_TEXT))
     if not allow_newline and ("\n" in value or "\r" in value):
@@ -66,7 +77,7 @@ def metadata_value(option, key, value):
 
 
 def check_metadata_key(option, key):
-    if not isinstance(key, str) or not METADATA_KEY.match(key):
+    if not isinstance(key, str) or not METADATA_KEY.fullmatch(key):
         raise InputError("%s key %r is not accepted by Cinder: keys are 1-255 characters of letters, digits, "
                          "space and - _ : ." % (option, key))
     return key
@@ -79,7 +90,7 @@ def check_metadata(option, metadata):
     result = {}
     for key, value in metadata.items():
         check_metadata_key(option, key)
-        text = metadata_value(option, key, value)
+        text = check_storable("%s[%r]" % (option, key), metadata_value(option, key, value))
         if len(text) > MAX_TEXT:
             raise InputError("%s[%r] is %d characters long; Cinder allows at most %d"
                              % (option, key, len(text), MAX_TEXT))

@@ -16,17 +16,25 @@ description:
     metadata in place, and renames it when it is addressed by O(id); deletes it and waits until it is gone.
   - Fails fast, with the reason, when a snapshot lands in C(error) or C(error_deleting), or when the backend refuses
     a delete because volumes were created from the snapshot.
+  - Two runs of the same task at once (two schedules, two AWX nodes) end with one snapshot. Each run, once its
+    snapshot is available, looks for another one of the same volume and name; the younger one is deleted by its
+    own run, which then reports the older one, unchanged. A delete that another run got to first is waited for.
+  - A create or delete whose answer is lost (a reset connection, a 5xx after Cinder acted) is sent again only after
+    looking for its effect, so a retry never makes a duplicate.
 author:
   - cinderops.snapshots maintainers (@cinderops)
 options:
   id:
     description:
-      - The snapshot's id. With O(state=present) the snapshot must exist; O(name) then renames it.
+      - The snapshot's id (a UUID; anything else fails before any request). With O(state=present) the snapshot must
+        exist; O(name) then renames it.
     type: str
   name:
     description:
-      - The snapshot's name. Together with O(volume) it identifies the snapshot.
-      - At most 255 characters. Cinder strips leading and trailing spaces, and so does this module.
+      - The snapshot's name. Together with O(volume) it identifies the snapshot, compared exactly (Cinder's own name
+        filter ignores case on MySQL and MariaDB).
+      - At most 255 characters. Cinder strips leading and trailing spaces, and so does this module. An empty or
+        blank name (for example a template that renders to nothing) is an error, never a match.
     type: str
     aliases: [display_name]
   volume:

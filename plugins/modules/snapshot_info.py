@@ -16,10 +16,12 @@ author:
   - cinderops.snapshots maintainers (@cinderops)
 options:
   id:
-    description: Only the snapshot with this id.
+    description: Only the snapshot with this id (a UUID; anything else fails before any request).
     type: str
   name:
-    description: Only snapshots with exactly this name.
+    description:
+      - Only snapshots with exactly this name. Cinder's own filter ignores case on MySQL and MariaDB; the module
+        compares exactly afterwards. An empty or blank name is an error.
     type: str
     aliases: [display_name]
   volume:

@@ -23,11 +23,15 @@ description:
   - If the new snapshot of a volume fails, nothing on that volume is pruned. A snapshot that has volumes created
     from it is skipped and reported, never retried. One volume's failure never stops the others; after all volumes
     are done, the task fails with a list of every failure.
-  - Writes that Cinder answers with 409, 429 or 5xx, or that lose their connection, are retried up to 4 times with a
-    growing pause; before a create is sent again, the volume is searched for the snapshot the failed attempt may
-    have made, so a retry never makes a duplicate.
+  - Requests that Cinder answers with 409, 429 or 5xx, or that lose their connection, are tried up to 4 times with
+    a growing pause; before a create or delete that may have taken effect is sent again, its effect is looked for,
+    so a retry never makes a duplicate.
   - The snapshots are listed once for the whole selection, filtered on the server by the ownership marker, and the
-    volumes once for the project.
+    volumes once for the project. While it waits, the rotation asks Cinder with one listing per poll round for all
+    its pending snapshots (the first after 0.2 s, then a quarter of the time waited, at most every 2 s).
+  - Two rotations of one policy over the same volumes at once (an AWX schedule and a cron entry, two AWX nodes)
+    end as one would: where both made a new snapshot, the run whose snapshot is younger deletes it and keeps the
+    other run's (see C(notes)); a snapshot the other run is already deleting is waited for, not a failure.
 author:
   - cinderops.snapshots maintainers (@cinderops)
 options:
@@ -122,7 +126,8 @@ options:
         pruned snapshot is gone.
       - With V(false), a new snapshot still C(creating) is not counted, so pruning proceeds as if it did not exist
         yet and can never remove a snapshot that a failed new one would have replaced. Deletes are then not
-        followed up, and a refused delete is not noticed until the next run.
+        followed up, and a refused delete is not noticed until the next run. A concurrent run's new snapshot is
+        not looked for either, so two runs at once may leave two new snapshots, which the rules prune later.
     type: bool
     default: true
   timeout:
@@ -267,6 +272,13 @@ volumes:
       type: list
       elements: str
       sample: []
+    notes:
+      description: What a concurrent run of the same policy changed about this volume's rotation, one line each.
+      type: list
+      elements: str
+      sample: ["a concurrent run of this policy made snapshot 0c5d1a5e-8f0b-4a55-9b59-2f1c54f0c6d8
+                (nightly-20261126T020003Z) first; this run deleted its own 7f1a2b3c-4d5e-4f60-8a71-92b3c4d5e6f7
+                (nightly-20261126T020003Z) and kept that one"]
     changed:
       description: Whether this run created or deleted anything on this volume.
       type: bool
