@@ -18,6 +18,7 @@ import functools
 import os
 import threading
 import time
+from email.utils import parsedate_to_datetime
 
 from ansible_collections.cinderops.snapshots.plugins.module_utils import _retry
 from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import (
@@ -33,6 +34,39 @@ PREFERRED_MICROVERSION = "3.66"
 PAGE_SIZE = 1000
 
 
+class ServerClock(object):
+    """A lower bound of Cinder's clock, learnt from the Date headers of its answers.
+
+    A Date header is Cinder's time in whole seconds, floored, when it answered; the answer came
+    back later. So at any later moment Cinder's clock reads at least that Date plus the time
+    since the answer arrived. The best such bound over all answers is kept. Concurrent runs use
+    it to know when a second has surely passed on Cinder's side (``_converge``).
+    """
+
+    def __init__(self, clock=time.monotonic):
+        self.clock = clock
+        self._offset = None  # max over answers of (Date in epoch seconds - local time it arrived)
+
+    def observe(self, date_header, arrived=None):
+        try:
+            server = parsedate_to_datetime(date_header).timestamp() if date_header else None
+        except (TypeError, ValueError):
+            server = None
+        if server is None:
+            return
+        offset = server - (self.clock() if arrived is None else arrived)
+        if self._offset is None or offset > self._offset:
+            self._offset = offset
+
+    def now(self):
+        """Cinder's time (epoch seconds) is at least this; None before any answer had a Date."""
+        return None if self._offset is None else self._offset + self.clock()
+
+    def local_time_of(self, server_seconds):
+        """The local clock time by which Cinder's clock has surely reached ``server_seconds``."""
+        return None if self._offset is None else server_seconds - self._offset
+
+
 def version_tuple(text):
     major, minor = str(text).split(".")
     return int(major), int(minor)
@@ -41,14 +75,14 @@ def version_tuple(text):
 class CinderClient(object):
     """Cinder's v3 REST API through one transport; ``reconnect()`` makes the full connection a resumed one falls back to."""
 
-    def __init__(self, transport, reconnect=None, keeper=None, sleep=time.sleep):
+    def __init__(self, transport, reconnect=None, keeper=None, sleep=time.sleep, clock=time.monotonic):
         self.transport = transport
         self._reconnect = reconnect
         self.keeper = keeper
         self._sleep = sleep
         self._lock = threading.Lock()
         self.requests = 0  # informational; may undercount under threads
-        self.last_date = None  # the Date header of the latest answer: Cinder's clock
+        self.server_clock = ServerClock(clock)
         self.microversion = transport.default_microversion or PREFERRED_MICROVERSION
         self._negotiated = transport.negotiated
 
@@ -103,7 +137,7 @@ class CinderClient(object):
                 raise ConnectionLost("%s: %s" % (action, exc), sent=exc.sent) from exc
             except CinderopsError as exc:
                 raise CinderopsError("%s: %s" % (action, exc)) from exc
-            self.last_date = resp.headers.get("Date") or self.last_date
+            self.server_clock.observe(resp.headers.get("Date"))
             if self.keeper and resp.status_code != 401:
                 self.keeper.remember(transport, self.microversion, self._negotiated)
             if resp.status_code == 406 and not self._negotiated:

@@ -12,6 +12,11 @@ snapshot before its own POST. Locks do not help across hosts, so the runs agree 
   and policy, made after the run's own listing, for a rotation).
 * Snapshots are ordered by ``(created_at, id)``. That order is the same for every run, because it
   comes from Cinder's records, not from the runs' clocks.
+* Cinder stores ``created_at`` to the second, so two snapshots made in the same second are ordered
+  by their (random) ids, and the one with the lower id may have been made later. So a run looks
+  at its rivals only with a listing sent after Cinder's clock has passed the second after its own
+  snapshot's (``settles_at``; the client learns Cinder's clock from its Date headers). By then
+  every snapshot of the same second or earlier exists, so every run compares the same snapshots.
 * A run whose own snapshot has an older rival still ``creating`` waits for it to settle.
 * A run whose own snapshot has an older ``available`` rival **yields**: it deletes its own and
   reports the oldest available rival as the snapshot it wanted. Otherwise it keeps its own.
@@ -24,6 +29,9 @@ volume never loses its new snapshot because of another run. The result is the st
 would have reached: one new snapshot.
 """
 from __future__ import annotations
+
+import calendar
+import time
 
 from ansible_collections.cinderops.snapshots.plugins.module_utils import _status
 
@@ -39,6 +47,19 @@ def order_key(snapshot):
     second that the database rounds away.
     """
     return ((snapshot.get("created_at") or "")[:19], snapshot.get("id") or "")
+
+
+def settles_at(snapshot):
+    """Cinder's time (epoch seconds) after which a listing shows every rival that could be as old as ``snapshot``."""
+    text = (snapshot.get("created_at") or "")[:19]
+    try:
+        created = calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        return None
+    # Stored to the second (MySQL rounds, MariaDB truncates): whatever is stored with this second or an
+    # earlier one was inserted before the next second began, on the clocks of Cinder's API hosts, which
+    # NTP keeps far closer together than a second.
+    return created + 1
 
 
 def decide(own, rivals):

@@ -33,7 +33,6 @@ from __future__ import annotations
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 
 from ansible_collections.cinderops.snapshots.plugins.module_utils import _converge, _status, _waiting
 from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import CinderopsError, one_line
@@ -54,14 +53,6 @@ WINDOW_MARGIN = timedelta(seconds=60)
 ITEMS_PER_GET = 20
 # Windows are read in pages as large as Cinder serves: one page is a complete picture (see Rotation.window).
 WINDOW_PAGE = 1000
-
-
-def _server_time(date_header):
-    """Cinder's clock from an HTTP Date header, or None."""
-    try:
-        return parsedate_to_datetime(date_header).astimezone(timezone.utc) if date_header else None
-    except (TypeError, ValueError):
-        return None
 
 
 class Rotation(object):
@@ -125,14 +116,13 @@ class Rotation(object):
         return filters
 
     def _mark_clock(self):
-        """Map our monotonic clock to Cinder's (from the last answer's Date), for the listing windows."""
-        server = _server_time(self.snapshots.client.last_date) or datetime.now(timezone.utc)
-        self._clock_offset = (server, self.clock())
-        self._window_start = server - WINDOW_MARGIN
+        """Where the creates window starts: Cinder's time at the listing, less a margin for its clocks."""
+        self._window_start = self._server_now() - WINDOW_MARGIN
 
     def _server_now(self):
-        server, local = self._clock_offset
-        return server + timedelta(seconds=self.clock() - local)
+        """Cinder's time (a lower bound from its Date headers), or ours when it sent none."""
+        now = self.snapshots.client.server_clock.now()
+        return datetime.fromtimestamp(now, timezone.utc) if now is not None else datetime.now(timezone.utc)
 
     # ------------------------------------------------------------ the whole run
     def run(self, runs):
@@ -277,7 +267,8 @@ class _Apply(object):
         self.waiter = _waiting.BatchWait(self.options.timeout, clock=rotation.clock)
         self.futures = {}
         self.owner = {}  # tracked snapshot id -> (run, role, planned snapshot); role: create, prune or yield
-        self.rivals_pending = {}  # run -> (its available new snapshot, deadline): waiting for the rivals' verdict
+        # run -> [its available new snapshot, deadline, local time before which no window can judge it]
+        self.rivals_pending = {}
         self.delete_since = {}  # tracked delete id -> Cinder's time when it was sent
         self.pool = None
 
@@ -303,7 +294,8 @@ class _Apply(object):
             return
         due = self.waiter.next_round()
         if self.rivals_pending:
-            due = self.rot.clock() if due is None else min(due, self.rot.clock())
+            ready = min(not_before for _own, _deadline, not_before in self.rivals_pending.values())
+            due = ready if due is None else min(due, ready)
         if due is None:
             wait(list(self.futures), return_when=FIRST_COMPLETED)
             return
@@ -315,12 +307,18 @@ class _Apply(object):
             self.rot.sleep(pause)
         self.poll()
 
+    def judgeable_at(self, own):
+        """The local time after which a listing shows every rival as old as ``own`` (see _converge)."""
+        at = self.rot.snapshots.client.server_clock.local_time_of(_converge.settles_at(own) or 0)
+        return self.rot.clock() + 2.0 if at is None else at
+
     def poll(self):
         self.rot.rounds += 1
         now = self.rot.clock()
         creates = [t for t in self.waiter.pending(_waiting.CREATE) if min(t.next_look, t.deadline) <= now]
-        if creates or self.rivals_pending:
-            self.observe(_waiting.CREATE, creates, self.rot._window_start, force_listing=bool(self.rivals_pending))
+        judgeable = any(not_before <= now for _own, _deadline, not_before in self.rivals_pending.values())
+        if creates or judgeable:
+            self.observe(_waiting.CREATE, creates, self.rot._window_start, force_listing=judgeable)
         deletes = [t for t in self.waiter.pending(_waiting.DELETE) if min(t.next_look, t.deadline) <= now]
         if deletes:
             since = min(self.delete_since[t.id] for t in self.waiter.pending(_waiting.DELETE)) - WINDOW_MARGIN
@@ -333,6 +331,7 @@ class _Apply(object):
             decided = self.waiter.observe(kind, dict((t.id, self.rot.snapshots.get(t.id)) for t in due),
                                           only=set(t.id for t in due))
         else:
+            sent = self.rot.clock()
             window, complete = self.rot.window(kind, since)
             seen = dict(window)
             if not complete:
@@ -347,7 +346,7 @@ class _Apply(object):
             else:
                 self.deleted(run, role, planned, item.verdict, item.snapshot, item.detail, item.accepted)
         if kind == _waiting.CREATE and window is not None:
-            self.judge_rivals(window)
+            self.judge_rivals(window, sent)
 
     # ------------------------------------------------------------ creates
     def start(self, run):
@@ -402,18 +401,25 @@ class _Apply(object):
     def created(self, run, item):
         if item.verdict == _waiting.DONE:
             run.created = entry(item.snapshot, [])
-            self.rivals_pending[run] = (item.snapshot, item.deadline)
+            self.rivals_pending[run] = [item.snapshot, item.deadline, self.judgeable_at(item.snapshot)]
             return
         self.rot._create_failed(run, item.snapshot, "new snapshot %s failed: %s" % (item.name, item.detail))
         self.prune(run, None)
 
-    def judge_rivals(self, window):
-        """Each volume whose new snapshot is available: keep it, or yield to an older one of a concurrent run."""
-        for run, (own, deadline) in list(self.rivals_pending.items()):
+    def judge_rivals(self, window, sent):
+        """Each volume whose new snapshot is available: keep it, or yield to an older one of a concurrent run.
+
+        Only on a window that was asked for after Cinder's clock passed the second after the snapshot's.
+        """
+        for run, pending in list(self.rivals_pending.items()):
+            own, deadline, not_before = pending
+            if sent < not_before:
+                continue
             rivals = [s for s in window.values() if s["volume_id"] == run.volume_id and s["id"] != own["id"]
                       and s["id"] not in self.rot.known]
             verdict, winner = _converge.decide(own, rivals)
             if verdict == _converge.WAIT and self.rot.clock() < deadline:
+                pending[2] = self.rot.clock() + 0.5  # an older rival is still being made: look again soon
                 continue
             del self.rivals_pending[run]
             if verdict == _converge.YIELD:

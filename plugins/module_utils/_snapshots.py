@@ -365,6 +365,18 @@ class Snapshots(object):
         return "; ".join(reasons)
 
     # ------------------------------------------------------------ concurrent creates
+    def until_cinder_passes(self, server_seconds):
+        """Sleep until Cinder's clock has surely passed ``server_seconds`` (a lower bound from its Date headers)."""
+        if server_seconds is None:
+            return
+        at = self.client.server_clock.local_time_of(server_seconds)
+        if at is None:
+            self._sleep(2.0)  # no Date header seen: two seconds cover the second in question
+            return
+        pause = at - self.client.server_clock.clock()
+        if pause > 0:
+            self._sleep(pause + 0.01)
+
     def settle_rivals(self, own, rivals_of, timeout, **clock):
         """After ``own`` is available: keep it, or yield to an older rival (see ``_converge``).
 
@@ -373,6 +385,7 @@ class Snapshots(object):
         """
         deadline = time.monotonic() + timeout
         pauses = _retry.POLL.pauses()
+        self.until_cinder_passes(_converge.settles_at(own))
         while True:
             verdict, winner = _converge.decide(own, rivals_of())
             if verdict == _converge.KEEP:

@@ -104,7 +104,7 @@ def parse_duration(text, what='duration', minutes=False):
         values[unit] = int(number)
     if 'min' in values and not minutes:
         raise TimeError('%s: invalid duration %s; minutes ("min") are allowed only in min_interval and '
-                          'max_staleness, restic\'s rules count in hours at least %s' % (what, shorten(text), units))
+                        'max_staleness, restic\'s rules count in hours at least %s' % (what, shorten(text), units))
     return Duration(values.get('y', 0), values.get('m', 0), values.get('d', 0), values.get('h', 0),
                     values.get('min', 0))
 

@@ -30,7 +30,7 @@ description:
     volumes once for the project. While it waits, the rotation asks Cinder with one listing per poll round for all
     its pending snapshots (the first after 0.2 s, then a quarter of the time waited, at most every 2 s).
   - Two rotations of one policy over the same volumes at once (an AWX schedule and a cron entry, two AWX nodes)
-    end as one would: where both made a new snapshot, the run whose snapshot is younger deletes it and keeps the
+    end as one would. Where both made a new snapshot, the run whose snapshot is younger deletes it and keeps the
     other run's (see C(notes)); a snapshot the other run is already deleting is waited for, not a failure.
 author:
   - cinderops.snapshots maintainers (@cinderops)

@@ -193,3 +193,27 @@ def test_recorded_microversion_is_the_starting_point():
     assert client.microversion == "3.50" and not client.supports("3.66")
 
 
+def test_a_marker_deleted_between_pages_steps_back_and_gives_nothing_twice():
+    """Found by the chaos suite: a prune deleted the last item of a page before the next page was asked for."""
+    pages = [Resp(200, '{"snapshots": [{"id": "a"}, {"id": "b"}, {"id": "c"}], "snapshots_links": [{"rel": "next"}]}'),
+             Resp(404, '{"itemNotFound": {"message": "Snapshot c could not be found."}}'),
+             Resp(200, '{"snapshots": [{"id": "d"}]}')]
+    resumed = FakeResumed(*pages)
+    client, _made = client_with(resumed, FakeFull())
+    sent = []
+    original = resumed.send
+
+    def send(*args):
+        sent.append(args[4])
+        return original(*args)
+    resumed.send = send
+    assert [i["id"] for i in client.pages("/snapshots/detail", "snapshots", "list", page_size=3)] == \
+        ["a", "b", "c", "d"]
+    assert [p.get("marker") for p in sent] == [None, "c", "b"]
+
+
+def test_a_marker_the_user_gave_that_is_gone_is_an_error():
+    resumed = FakeResumed(Resp(404, '{"itemNotFound": {"message": "Snapshot m could not be found."}}'))
+    client, _made = client_with(resumed, FakeFull())
+    with pytest.raises(_errors.ApiError, match="404"):
+        list(client.pages("/snapshots/detail", "snapshots", "list", marker="m"))

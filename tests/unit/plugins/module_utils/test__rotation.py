@@ -19,6 +19,7 @@ from ansible_collections.cinderops.snapshots.plugins.module_utils import _result
 from ansible_collections.cinderops.snapshots.plugins.module_utils import _rotation as rot
 from ansible_collections.cinderops.snapshots.plugins.module_utils import _rotation_options as opts
 from ansible_collections.cinderops.snapshots.plugins.module_utils import _snapshots as api
+from ansible_collections.cinderops.snapshots.plugins.module_utils._client import ServerClock
 from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import ApiError, InputError
 from ansible_collections.cinderops.snapshots.plugins.module_utils._retention import HOLD_KEY, OWNER_KEY
 
@@ -170,7 +171,6 @@ def test_dependents_of():
     assert api.dependents_of(LISTING) == {"s1": ["v6", "v7"]}
 
 
-
 # ---------------------------------------------------------------------------------------------------- the run
 
 SERVER_DATE = "Thu, 26 Nov 2026 02:00:00 GMT"  # Cinder's clock at NOW
@@ -189,7 +189,9 @@ def snapshot(sid, volume_id, created, status="available", owner=POLICY, name=Non
 
 
 class FakeClient(object):
-    last_date = SERVER_DATE
+    def __init__(self):
+        self.server_clock = ServerClock(lambda: 0.0)
+        self.server_clock.observe(SERVER_DATE, arrived=0.0)
 
 
 class FakeSnapshots(object):
@@ -210,6 +212,7 @@ class FakeSnapshots(object):
         self.create_status = {}       # volume id -> "available", "error" or "slow" (stays creating)
         self.delete_outcome = {}      # snapshot id -> "refused" | "error_deleting" | "deleting" | exception | [exc]
         self.rivals = {}              # volume id -> snapshot another run creates right after our POST
+        self.clock = None
 
     # ------------------------------------------------------------ how snapshots settle
     def _settle(self, snap):
@@ -239,7 +242,7 @@ class FakeSnapshots(object):
 
     def iterate(self, filters=None, sort=None, page_size=None, **kwargs):
         filters = dict(filters or {})
-        self.listings.append(dict(filters, sort=sort))
+        self.listings.append(dict(filters, sort=sort, at=self.clock.now if self.clock else None))
         assert filters["metadata"] == '{"%s": "%s"}' % (OWNER_KEY, POLICY)
         with self.lock:
             if sort:
@@ -326,6 +329,8 @@ class FakeClock(object):
 
 def rotate(fake, policy, refs=None, clock=None, **kwargs):
     clock = clock or FakeClock()
+    fake.client.server_clock.clock = clock.clock
+    fake.clock = clock
     selection = dict(refs=refs or [v["id"] for v in fake.volumes])
     rotation = rot.Rotation(fake, options(policy, selection=selection, **kwargs), now=NOW, clock=clock.clock,
                             sleep=clock.sleep)
@@ -355,8 +360,8 @@ def test_happy_path_creates_waits_replans_and_prunes():
     assert ids(a["pruned"]) == ["a-s2"] and a["pruned"][0]["reasons"] == ["not kept by any rule"]
     assert ids(results["b"]["pruned"]) == ["b-s2"]
     # One volume listing and one snapshot listing for the whole selection, filtered by owner ...
-    assert fake.volume_listings == 1 and fake.listings[0] == {"metadata": '{"%s": "%s"}' % (OWNER_KEY, POLICY),
-                                                             "sort": None}
+    owner_filter = '{"%s": "%s"}' % (OWNER_KEY, POLICY)
+    assert fake.volume_listings == 1 and fake.listings[0] == {"metadata": owner_filter, "sort": None, "at": 0.0}
     # ... and every wait served by listing windows: no GET per snapshot.
     assert fake.gets == [] and set(windows(fake)) == {"created_at:desc", "updated_at:desc"}
     assert sorted(w[0] for w in fake.writes) == ["DELETE", "DELETE", "POST", "POST"]
@@ -372,8 +377,11 @@ def test_one_listing_per_round_whatever_the_number_of_volumes():
     clock = FakeClock()
     results = rotate(fake, keep_last(3), clock=clock)
     assert all(ids(r["pruned"]) == ["%s-s2" % r["volume_id"], "%s-s3" % r["volume_id"]] for r in results)
-    # 30 creates and 60 deletes, each settled by the first look: a round for the creates, one for the deletes.
-    assert windows(fake) == ["created_at:desc", "updated_at:desc"] and fake.gets == []
+    # 30 creates and 60 deletes, each settled by the first look: a round for the creates, one more once
+    # Cinder's clock has passed the next second (to judge any concurrent run's snapshots), one for the deletes.
+    assert windows(fake) == ["created_at:desc", "created_at:desc", "updated_at:desc"] and fake.gets == []
+    # The new snapshots were made at 02:00:00 on Cinder's clock: their rivals are judged from 02:00:01 on.
+    assert [e["at"] for e in fake.listings if e["sort"]][1] >= 1.0
     assert clock.pauses[0] == 0.2
 
 
@@ -628,3 +636,13 @@ def test_summary_of_nothing():
     assert res.summarize([]) == {"volumes": 0, "due": 0, "created": 0, "kept": 0, "pruned": 0, "skipped": 0,
                                  "failed": 0}
     assert res.failure_message([]) is None and res.failures([]) == []
+
+
+def test_a_window_of_more_than_one_page_is_confirmed_by_single_gets(monkeypatch):
+    """Between two pages a snapshot's updated_at may move it to a page already read: its absence proves nothing."""
+    monkeypatch.setattr(rot, "WINDOW_PAGE", 2)
+    volumes = [vol("v%d" % n, "vol-%d" % n) for n in range(4)]
+    fake = FakeSnapshots(volumes, [s for v in volumes for s in history(v["id"], 2)])
+    results = rotate(fake, keep_last(2))
+    assert all(len(r["pruned"]) == 1 and not r["errors"] for r in results)
+    assert fake.gets, "the absent ones were looked at one by one"

@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import (
     ApiError, CinderopsError, ConnectionLost)
+from ansible_collections.cinderops.snapshots.plugins.module_utils._client import ServerClock
 from ansible_collections.cinderops.snapshots.plugins.module_utils._snapshots import Snapshots
 
 VOL = "5aa119a8-d25b-45a7-8d1b-88e127885635"
@@ -35,7 +36,10 @@ class FakeClient(object):
 
     microversion = "3.66"
 
-    def __init__(self, snapshots=(), volumes=()):
+    def __init__(self, snapshots=(), volumes=(), server_time="Wed, 02 Dec 2026 10:00:00 GMT"):
+        self.now = [0.0]
+        self.server_clock = ServerClock(lambda: self.now[0])
+        self.server_clock.observe(server_time, arrived=0.0)
         self.store = dict((s["id"], dict(s)) for s in snapshots)
         self.volumes = list(volumes)
         self.sent = []
@@ -160,9 +164,9 @@ def test_the_look_needs_the_exact_name_and_metadata():
 
 def test_an_in_use_volume_without_force_gets_advice():
     client = FakeClient()
+    message = "Volume status must be available, but current status is: in-use."
     client.faults[("POST", "/snapshots", "before")] = [
-        ApiError("x: Cinder answered 400", status_code=400, cinder_message="status must be available, but current "
-                                                                            "status is: in-use.")]
+        ApiError("x: Cinder answered 400", status_code=400, cinder_message=message)]
     with pytest.raises(CinderopsError, match="set force: true"):
         Snapshots(client, sleep=lambda s: None).create(VOL, name="n")
 
@@ -215,3 +219,41 @@ def test_an_older_rival_is_waited_for_and_never_won_by_failing():
     client = FakeClient([own])
     kept, yielded = Snapshots(client, sleep=lambda s: None).settle_rivals(own, lambda: answers.pop(0), timeout=5)
     assert not yielded and kept["id"] == "b" and answers == []
+
+
+def test_rivals_are_looked_at_only_after_cinder_passed_the_next_second():
+    """The race the full-size chaos bench found: B, made later in the same second as A, has the lower id.
+
+    A looked before B existed and kept its own; B saw A as "younger" by id and kept its own too. A look is
+    now only taken once Cinder's clock has passed the second after the snapshot's, when both exist.
+    """
+    own = snap("b", "n", created=5)  # 09:00:05
+    client = FakeClient([own], server_time="Wed, 02 Dec 2026 09:00:05 GMT")
+    looked_at = []
+
+    def sleep(seconds):
+        client.now[0] += seconds
+
+    def rivals():
+        looked_at.append(client.server_clock.now())
+        return [snap("a", "n", created=5)]
+    kept, yielded = Snapshots(client, sleep=sleep).settle_rivals(own, rivals, timeout=5)
+    second_after = 1796202006  # 2026-12-02T09:00:06Z
+    assert looked_at and looked_at[0] >= second_after
+    assert yielded and kept["id"] == "a"
+
+
+def test_the_server_clock_is_a_lower_bound_that_learns_from_every_answer():
+    now = [0.0]
+    clock = ServerClock(lambda: now[0])
+    assert clock.now() is None and clock.local_time_of(100) is None
+    clock.observe("Wed, 02 Dec 2026 09:00:05 GMT")
+    now[0] = 0.4
+    assert clock.now() == pytest.approx(1796202005.4)
+    clock.observe("Wed, 02 Dec 2026 09:00:06 GMT")  # the second ticked over: the bound jumps ahead
+    assert clock.now() == pytest.approx(1796202006.0)
+    clock.observe("Wed, 02 Dec 2026 09:00:05 GMT")  # an older answer never moves it back
+    assert clock.now() == pytest.approx(1796202006.0)
+    assert clock.local_time_of(1796202007) == pytest.approx(1.4)
+    clock.observe("not a date")
+    assert clock.now() == pytest.approx(1796202006.0)

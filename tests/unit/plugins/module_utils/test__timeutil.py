@@ -231,5 +231,3 @@ def test_format_timestamp():
     assert format_timestamp(utc(2026, 11, 26, 18, 31, 16)) == '2026-11-26T18:31:16Z'
     assert format_timestamp(utc(2014, 8, 13, 10, 20, 30, 100000)) == '2014-08-13T10:20:30.100000Z'
     assert format_timestamp(zoned(BERLIN, 2026, 7, 1, 12)) == '2026-07-01T10:00:00Z'
-
-
