@@ -9,10 +9,18 @@ OS_*), and is the single error boundary: whatever goes wrong becomes one ``fail_
 """
 from __future__ import annotations
 
+import io
+import json
 import os
+import shutil
+import sys
+import tempfile
 import traceback
+import uuid
+from contextlib import redirect_stdout
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.cinderops.snapshots.plugins.module_utils import _client
 from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import CinderopsError, InputError
@@ -51,6 +59,9 @@ def connection_options(params):
         raise InputError("cloud must be the name of a cloud in clouds.yaml or a dict of cloud settings")
     if isinstance(cloud, str) and not cloud.strip():
         raise InputError("cloud must not be empty; name a cloud of clouds.yaml, or leave cloud out to use OS_*")
+    for option in ("auth_type", "region_name"):
+        if params[option] is not None and not params[option].strip():
+            raise InputError("%s must not be empty; leave it out to use the cloud configuration's" % option)
     if params["api_timeout"] is not None and params["api_timeout"] <= 0:
         raise InputError("api_timeout must be greater than 0 seconds (got %d)" % params["api_timeout"])
     for option in ("ca_cert", "client_cert", "client_key"):
@@ -120,6 +131,41 @@ class CinderopsModule(object):
 
     def exit(self, **result):
         self.ansible.exit_json(**result)
+
+    def exit_with_items(self, key, items, **result):
+        """exit_json with a result list that may be long, without holding it in memory.
+
+        Ansible's exit_json copies the whole result (to mask no_log values) and serializes it into one
+        string, so 50,000 snapshots would take several times their size. Here each item is masked and
+        serialized on its own, as ``items`` (any iterable) yields it, into a temporary file; exit_json writes
+        the rest of the result with a marker where the list goes, and the marker is replaced by the file
+        as the output is written. Nothing is written until every item has been fetched, so a failure while
+        listing is still an ordinary failed task.
+        """
+        with tempfile.TemporaryFile("w+") as spool:
+            spool.write("[")
+            for n, item in enumerate(items):
+                spool.write((", " if n else "") + json.dumps(remove_values(item, self.ansible.no_log_values)))
+            spool.write("]")
+            marker = "cinderops-list-%s" % uuid.uuid4().hex
+            captured = io.StringIO()
+            code = 0
+            with redirect_stdout(captured):
+                try:
+                    self.ansible.exit_json(**dict(result, **{key: marker}))
+                except SystemExit as exc:
+                    code = exc.code
+            text = captured.getvalue()
+            quoted = json.dumps(marker)
+            spool.seek(0)
+            if text.count(quoted) != 1:  # a no_log value masked the marker: the plain way, in memory
+                self.ansible.exit_json(**dict(result, **{key: json.load(spool)}))
+            head, tail = text.split(quoted)
+            sys.stdout.write(head)
+            shutil.copyfileobj(spool, sys.stdout)
+            sys.stdout.write(tail)
+            sys.stdout.flush()
+        sys.exit(code)
 
     def __call__(self):
         failure = None

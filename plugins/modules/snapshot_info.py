@@ -175,7 +175,7 @@ class SnapshotInfoModule(CinderopsModule):
             found = []
         else:
             found = self.listing(snapshots, filters, all_projects, wanted)
-        self.exit(changed=False, snapshots=found)
+        self.exit_with_items("snapshots", found, changed=False)
 
     def wanted(self):
         """Every option checked here, so that a typo fails before any request."""
@@ -220,8 +220,8 @@ class SnapshotInfoModule(CinderopsModule):
         return filters
 
     def listing(self, snapshots, filters, all_projects, wanted):
-        """Every page, streamed. Cinder's name filter may ignore case, so names are compared exactly here,
-        and ``limit`` counts only the exact matches."""
+        """Every page, streamed into the result (one page in memory at a time). Cinder's name filter may
+        ignore case, so names are compared exactly here, and ``limit`` counts only the exact matches."""
         limit = self.params["limit"]
         found = snapshots.iterate(filters, all_projects=all_projects, details=self.params["details"],
                                   sort=wanted["sort"], limit=None if wanted["name"] else limit,
@@ -229,7 +229,7 @@ class SnapshotInfoModule(CinderopsModule):
                                   sort_dir=self.params["sort_dir"])
         if wanted["name"]:
             found = (s for s in found if s["name"] == wanted["name"])
-        return list(islice(found, limit) if limit is not None else found)
+        return islice(found, limit) if limit is not None else found
 
     def by_id(self, snapshots, snapshot_id, filters, metadata):
         """One GET; the other filters still apply, so the answer is the same as a listing's."""

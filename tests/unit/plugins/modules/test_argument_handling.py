@@ -54,6 +54,8 @@ def test_snapshot_bad_input(args, expect, capsys):
     ({"volume": "v", "name": "a", "api_timeout": 0}, "api_timeout must be greater than 0"),
     ({"volume": "v", "name": "a", "api_timeout": -1}, "api_timeout must be greater than 0"),
     ({"volume": "v", "name": "a", "cloud": ""}, "cloud must not be empty"),
+    ({"volume": "v", "name": "a", "auth_type": ""}, "auth_type must not be empty"),
+    ({"volume": "v", "name": "a", "region_name": " "}, "region_name must not be empty"),
 ])
 def test_snapshot_unsafe_input_fails_before_connecting(args, expect, capsys):
     code, out = run_module(snapshot.SnapshotModule, args, capsys)
