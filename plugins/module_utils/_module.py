@@ -149,12 +149,12 @@ class CinderopsModule(object):
             spool.write("]")
             marker = "cinderops-list-%s" % uuid.uuid4().hex
             captured = io.StringIO()
-            code = 0
+            exiting = None
             with redirect_stdout(captured):
                 try:
                     self.ansible.exit_json(**dict(result, **{key: marker}))
-                except SystemExit as exc:
-                    code = exc.code
+                except SystemExit as exc:  # exit_json's own exit, let go once the output is written
+                    exiting = exc
             text = captured.getvalue()
             quoted = json.dumps(marker)
             spool.seek(0)
@@ -165,7 +165,7 @@ class CinderopsModule(object):
             shutil.copyfileobj(spool, sys.stdout)
             sys.stdout.write(tail)
             sys.stdout.flush()
-        sys.exit(code)
+        raise exiting
 
     def __call__(self):
         failure = None
