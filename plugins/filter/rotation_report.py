@@ -32,6 +32,12 @@ options:
     description: Mark the report as a check-mode plan.
     type: bool
     default: false
+  max_restore_age:
+    description:
+      - A duration, as for O(max_staleness). A volume whose newest snapshot that a restore drill
+        (M(cinderops.snapshots.snapshot_restore_drill)) proved restorable is older, or that has none, is listed in
+        C(restore_stale).
+    type: str
 """
 
 EXAMPLES = r"""
@@ -58,9 +64,10 @@ _value:
       description: When (UTC).
       type: str
     policies:
-      description: Per policy, C(name), C(failed), C(msg), C(summary) and C(volumes), each volume with C(volume_id),
-        C(volume_name), C(created), C(kept), C(kept_by_tier), C(pruned), C(skipped), C(errors), C(newest_good)
-        (C(name), C(created_at), C(age)) and C(stale).
+      description: Per policy, C(name), C(failed), C(msg), C(summary), C(counts) and C(volumes), each volume with
+        C(volume_id), C(volume_name), C(created), C(kept), C(kept_by_tier), C(pruned), C(skipped), C(errors),
+        C(newest_good) (C(name), C(created_at), C(age)), C(stale), C(newest_verified) (also C(verified_at)) and
+        C(restore_stale).
       type: list
       elements: dict
     totals:
@@ -72,6 +79,10 @@ _value:
       elements: str
     stale:
       description: One line per volume whose newest good snapshot is older than O(max_staleness).
+      type: list
+      elements: str
+    restore_stale:
+      description: One line per volume whose newest verified restorable snapshot is older than O(max_restore_age).
       type: list
       elements: str
     summary:
@@ -91,10 +102,10 @@ from ansible_collections.cinderops.snapshots.plugins.module_utils._report import
 from ansible_collections.cinderops.snapshots.plugins.module_utils._timeutil import TimeError
 
 
-def rotation_report(results, now=None, max_staleness=None, check_mode=False):
+def rotation_report(results, now=None, max_staleness=None, check_mode=False, max_restore_age=None):
     try:
         return build_report(results, now or datetime.now(timezone.utc), max_staleness=max_staleness,
-                            check_mode=check_mode)
+                            check_mode=check_mode, max_restore_age=max_restore_age)
     except (ReportError, TimeError) as exc:
         raise AnsibleFilterError("rotation_report: %s" % exc)
 

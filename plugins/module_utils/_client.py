@@ -103,6 +103,15 @@ class CinderClient(object):
         """Whether the token carries the admin role (Cinder's admin_api rule); costs no extra request."""
         return "admin" in self.transport.roles()
 
+    def project(self):
+        """(id, name) of the project the credentials are scoped to; costs no extra request."""
+        while True:
+            transport = self.transport
+            try:
+                return transport.project()
+            except StaleSession:
+                self._connect_in_full(transport)
+
     def supports(self, version):
         return version_tuple(self.microversion) >= version_tuple(version)
 

@@ -52,11 +52,18 @@ def _newest_good(volume):
     return max(dated, key=lambda pair: pair[0])
 
 
+def _newest_verified(volume):
+    """The newest kept snapshot whose last restore drill passed: (created, snapshot) or None."""
+    verified = [s for s in volume.get("kept") or [] if s.get("verify_result") == "ok" and s.get("created_at")]
+    dated = [(parse_timestamp(s["created_at"]), s) for s in verified]
+    return max(dated, key=lambda pair: pair[0]) if dated else None
+
+
 def _short(snapshot):
     return dict((k, snapshot.get(k)) for k in ("id", "name", "status", "created_at", "reasons"))
 
 
-def volume_report(volume, now, stale_before):
+def volume_report(volume, now, stale_before, restore_stale_before=None):
     tiers = {}
     for snap in volume.get("kept") or []:
         for tier in sorted(set(_tier(r) for r in snap.get("reasons") or [])):
@@ -73,7 +80,18 @@ def volume_report(volume, now, stale_before):
         "errors": list(volume.get("errors") or []),
         "newest_good": None,
         "stale": False,
+        "newest_verified": None,
+        "restore_stale": False,
     }
+    verified = _newest_verified(volume)
+    if verified:
+        when, snap = verified
+        age = (now - when).total_seconds()
+        row["newest_verified"] = {"id": snap.get("id"), "name": snap.get("name"), "created_at": format_timestamp(when),
+                                  "verified_at": snap.get("verified_at"), "age_seconds": int(age),
+                                  "age": age_text(age)}
+    if restore_stale_before is not None:
+        row["restore_stale"] = verified is None or verified[0] < restore_stale_before
     if newest:
         when, snap = newest
         age = (now - when).total_seconds()
@@ -84,18 +102,27 @@ def volume_report(volume, now, stale_before):
     return row
 
 
-def build_report(runs, now, max_staleness=None, check_mode=False):
-    """``runs``: the loop results of snapshot_rotation tasks (each with ``item.name`` or ``policy.name``)."""
+def _limit(now, value, what):
+    if not value:
+        return None
+    try:
+        return subtract_duration(now, parse_duration(str(value), what, minutes=True))
+    except TimeError as exc:
+        raise ReportError(str(exc))
+
+
+def build_report(runs, now, max_staleness=None, check_mode=False, max_restore_age=None):
+    """``runs``: the loop results of snapshot_rotation tasks (each with ``item.name`` or ``policy.name``).
+
+    ``max_staleness``: a volume whose newest good snapshot is older is stale. ``max_restore_age``: a volume
+    whose newest snapshot that a restore drill proved restorable is older (or that has none) is too.
+    """
     if not isinstance(runs, list):
         raise ReportError("expected the list of snapshot_rotation results (the loop's results)")
     now = parse_timestamp(now)
-    stale_before = None
-    if max_staleness:
-        try:
-            stale_before = subtract_duration(now, parse_duration(str(max_staleness), "max_staleness", minutes=True))
-        except TimeError as exc:
-            raise ReportError(str(exc))
-    policies, failures, stale = [], [], []
+    stale_before = _limit(now, max_staleness, "max_staleness")
+    restore_stale_before = _limit(now, max_restore_age, "max_restore_age")
+    policies, failures, stale, restore_stale = [], [], [], []
     totals = dict((key, 0) for key in ("volumes",) + COUNTED)
     for run in runs:
         if not isinstance(run, dict):
@@ -104,7 +131,7 @@ def build_report(runs, now, max_staleness=None, check_mode=False):
         name = item.get("name") if isinstance(item, dict) else None
         name = name or (run.get("policy") or {}).get("name") or "?"
         results = run.get("volumes") or []
-        volumes = [volume_report(v, now, stale_before) for v in results]
+        volumes = [volume_report(v, now, stale_before, restore_stale_before) for v in results]
         # With failed_when: false the result says failed: false; a module that stopped early
         # returns a msg and no volumes, and one that finished with errors lists its failures.
         failed = bool(run.get("failed") or run.get("failures") or ("volumes" not in run and run.get("msg")))
@@ -128,6 +155,12 @@ def build_report(runs, now, max_staleness=None, check_mode=False):
                 stale.append("%s / %s: %s (limit %s)" % (
                     name, vol["volume_name"] or vol["volume_id"],
                     "newest good snapshot is %s old" % newest["age"] if newest else "no good snapshot", max_staleness))
+            if vol["restore_stale"]:
+                verified = vol["newest_verified"]
+                restore_stale.append("%s / %s: %s (limit %s)" % (
+                    name, vol["volume_name"] or vol["volume_id"],
+                    "newest verified restorable snapshot is %s old" % verified["age"] if verified else
+                    "no snapshot was proved restorable", max_restore_age))
         if entry["failed"] and not any(v["errors"] for v in volumes):
             failures.append("%s: %s" % (name, entry["msg"] or "the rotation task failed"))
     summary = ["%s: %d volume(s), %d created, %d kept, %d pruned, %d skipped, %d failed%s" % (
@@ -135,6 +168,9 @@ def build_report(runs, now, max_staleness=None, check_mode=False):
         p["counts"]["skipped"], p["counts"]["failed"], " (check mode: nothing was changed)" if check_mode else "")
         for p in policies]
     summary += ["FAILED " + f for f in failures] + ["STALE " + s for s in stale]
+    summary += ["UNVERIFIED " + s for s in restore_stale]
     return {"generated_at": format_timestamp(now), "check_mode": bool(check_mode),
-            "max_staleness": str(max_staleness) if max_staleness else None, "policies": policies, "totals": totals,
-            "failures": failures, "stale": stale, "summary": summary, "ok": not failures}
+            "max_staleness": str(max_staleness) if max_staleness else None,
+            "max_restore_age": str(max_restore_age) if max_restore_age else None, "policies": policies,
+            "totals": totals, "failures": failures, "stale": stale, "restore_stale": restore_stale,
+            "summary": summary, "ok": not failures}

@@ -30,12 +30,16 @@ return outcomes; only the calling thread changes the results.
 """
 from __future__ import annotations
 
+import copy
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta, timezone
 
 from ansible_collections.cinderops.snapshots.plugins.module_utils import _converge, _status, _waiting
+from ansible_collections.cinderops.snapshots.plugins.module_utils._drill import VERIFIED_AT_KEY, VERIFY_RESULT_KEY
 from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import CinderopsError, one_line
+from ansible_collections.cinderops.snapshots.plugins.module_utils._plan import plan_of
+from ansible_collections.cinderops.snapshots.plugins.module_utils._quota import Ledger
 from ansible_collections.cinderops.snapshots.plugins.module_utils._results import PREDICTED_ID, VolumeRun, entry
 from ansible_collections.cinderops.snapshots.plugins.module_utils._retention import (
     OWNER_KEY, PolicyError, plan_volume)
@@ -53,6 +57,16 @@ WINDOW_MARGIN = timedelta(seconds=60)
 ITEMS_PER_GET = 20
 # Windows are read in pages as large as Cinder serves: one page is a complete picture (see Rotation.window).
 WINDOW_PAGE = 1000
+FORCED = "force-deleted: it was in error_deleting (an admin's os-force_delete)"
+
+
+def with_verification(item, metadata):
+    """A kept snapshot's entry, with the result of its last restore drill when there was one."""
+    metadata = metadata or {}
+    if VERIFIED_AT_KEY in metadata:
+        item["verified_at"] = metadata[VERIFIED_AT_KEY]
+        item["verify_result"] = metadata.get(VERIFY_RESULT_KEY)
+    return item
 
 
 class Rotation(object):
@@ -72,6 +86,21 @@ class Rotation(object):
         self._clock_offset = None
         self._window_start = None
         self._window_size = {_waiting.CREATE: None, _waiting.DELETE: None}
+        self.allowed_deletes = None
+        self.quota = None  # (quota set, project) once read; False when it could not be read
+        self.warnings = []
+        self._can_force = None
+
+    @property
+    def can_force(self):
+        """Whether the credentials may force-delete (the admin role); only asked when a snapshot needs it."""
+        if self._can_force is None:
+            self._can_force = self.options.cleanup_errors and self.snapshots.client.is_admin()
+        return self._can_force
+
+    @can_force.setter
+    def can_force(self, value):
+        self._can_force = value
 
     # ------------------------------------------------------------ reading (calling thread)
     def load(self):
@@ -125,16 +154,21 @@ class Rotation(object):
         return datetime.fromtimestamp(now, timezone.utc) if now is not None else datetime.now(timezone.utc)
 
     # ------------------------------------------------------------ the whole run
-    def run(self, runs):
-        """Plan and (unless check mode) apply; returns the per-volume results."""
+    def run(self, runs, allowed_deletes=None):
+        """Plan and (unless check mode) apply; returns the per-volume results.
+
+        ``allowed_deletes``: with an approved plan, the snapshot ids it deletes; nothing else is deleted.
+        """
         work = [r for r in runs if r.volume is not None]
         for run in work:
             try:
-                run.plan = plan_volume(run.volume_id, run.snapshots, self.policy, self.now, self.policy_name)
+                run.plan = self._plan(run)
             except PolicyError as exc:
                 run.errors.append("could not plan: %s" % exc)
         work = [r for r in work if r.plan is not None]
         self._volumes = work
+        self.allowed_deletes = allowed_deletes
+        self.preflight(work)
         if self.options.check_mode:
             for run in work:
                 self._predict(run)
@@ -142,10 +176,89 @@ class Rotation(object):
             _Apply(self, work).run()
         return [run.result() for run in runs]
 
+    def plan(self, runs):
+        """The plan a check-mode run would return for these volumes (computed on copies; nothing is sent)."""
+        planner = Rotation(self.snapshots, copy.copy(self.options), now=self.now, clock=self.clock, sleep=self.sleep)
+        planner.options.check_mode = True
+        planner.dependents, planner.known, planner.quota = self.dependents, self.known, self.quota
+        planner.can_force = self.can_force
+        results = planner.run(copy.deepcopy(runs))
+        self.quota = planner.quota
+        self.warnings = planner.warnings
+        return self.plan_of(results)
+
+    def plan_of(self, results):
+        return plan_of(results, self.options.name_format, self.options.metadata)
+
+    def _plan(self, run):
+        return plan_volume(run.volume_id, run.snapshots, self.policy, self.now, self.policy_name)
+
+    # ------------------------------------------------------------ quota preflight
+    def preflight(self, work):
+        """Before anything is created: does the project have room for every due new snapshot?
+
+        A volume without room fails before any write (nothing on it is created or pruned), unless
+        ``make_room``: then the snapshots its plan prunes even without a new one (so never below
+        min_available) go first, oldest first, until the new one fits.
+        """
+        due = [r for r in work if self.options.create and r.plan["due"] and self._new_name(r)[1] is None]
+        if not due:
+            return
+        if self.quota is None:
+            try:
+                self.quota = self.snapshots.quota_usage()
+            except CinderopsError as exc:
+                self.warnings.append("the project's quota could not be read, so the run did not check that its "
+                                     "snapshots fit: %s" % one_line(exc))
+                self.quota = False
+        if not self.quota:
+            return
+        quota_set, project = self.quota
+        ledger = Ledger(quota_set, "project %s" % project)
+        for run in due:
+            ledger.note_need("snapshots", run.volume.get("size") or 1, run.volume.get("volume_type"))
+        for run in due:
+            size, kind = run.volume.get("size") or 1, run.volume.get("volume_type")
+            problem = ledger.take("snapshots", size, kind)
+            if problem and self.options.make_room:
+                problem = self._make_room(run, ledger, size, kind, problem)
+            if problem:
+                self._create_failed(run, None, "not created, so as not to exceed the project's quota: %s" % problem)
+
+    def _make_room(self, run, ledger, size, kind, problem):
+        """Prune what the plan prunes without the new snapshot, oldest first, until it fits; None once it does."""
+        safe = [s for s in reversed(run.plan["prune"]) if s["id"] not in self.dependents
+                and (self.allowed_deletes is None or s["id"] in self.allowed_deletes)]
+        made = []
+        for snap in safe:
+            if not self.options.check_mode:
+                try:
+                    if self.snapshots.delete(snap["id"]) != "gone":
+                        self.snapshots.wait_deleted(snap, self.options.timeout,
+                                                    known=dict(snap, status=_status.DELETING))
+                except CinderopsError as exc:
+                    run.errors.append("could not make room: could not prune snapshot %s: %s"
+                                      % (label(snap), one_line(exc)))
+                    break
+            made.append(snap)
+            run.pruned.append(entry(snap, snap["reasons"] + ["pruned first, to make room for the new snapshot"]))
+            run.changed = True
+            ledger.free("snapshots", size, kind)
+            problem = ledger.take("snapshots", size, kind)
+            if problem is None:
+                break
+        if made:
+            gone = set(s["id"] for s in made)
+            run.snapshots = [s for s in run.snapshots if s["id"] not in gone]
+            run.plan = self._plan(run)
+            run.notes.append("made room for the new snapshot: pruned %d snapshot(s) first (%s)"
+                             % (len(made), "it fits now" if problem is None else "still short: %s" % problem))
+        return problem
+
     def _predict(self, run):
         """Check mode: the snapshot that would be made, and what would be pruned after it; nothing is sent."""
         new = None
-        if self.options.create and run.plan["due"]:
+        if self.options.create and run.plan["due"] and not run.create_failed:
             name, problem = self._new_name(run)
             if problem:
                 self._create_failed(run, None, problem)
@@ -154,9 +267,13 @@ class Rotation(object):
                 new = {"id": PREDICTED_ID, "name": name, "volume_id": run.volume_id, "status": _status.AVAILABLE,
                        "created_at": format_timestamp(self.now), "metadata": dict(self.options.metadata)}
                 run.created = entry(new, [])
-        for snap in self.settle_plan(run, new):
+        doomed, forced = self.settle_plan(run, new)
+        for snap in doomed:
             run.changed = True
             run.pruned.append(entry(snap))
+        for snap in forced:
+            run.changed = True
+            run.pruned.append(entry(snap, snap["reasons"] + [FORCED]))
 
     # ------------------------------------------------------------ one volume
     def _new_name(self, run):
@@ -194,10 +311,25 @@ class Rotation(object):
     def settle_plan(self, run, new):
         """Kept, skipped and to-be-pruned of one volume once its new snapshot (or None) is known.
 
-        Returns the snapshots to delete.
+        Returns (snapshots to delete, snapshots to force-delete: owned ``error_deleting`` ones with
+        ``cleanup_errors``, when the credentials are an admin's).
         """
         plan = self._replan(run, new) if new is not None else run.plan
-        run.kept = [entry(s) for s in plan["keep"]]
+        verification = dict((s["id"], s["metadata"]) for s in run.snapshots)
+        forced = []
+        run.kept = []
+        for snap in plan["keep"]:
+            if snap["status"] == _status.ERROR_DELETING and snap["reasons"] == ["status error_deleting"] \
+                    and self.options.cleanup_errors and self.options.prune and not run.create_failed:
+                if self.can_force:
+                    if self.allowed_deletes is None or snap["id"] in self.allowed_deletes:
+                        forced.append(snap)
+                        continue
+                else:
+                    run.skipped.append(entry(snap, snap["reasons"] + [
+                        "not pruned: a snapshot in error_deleting needs an admin's force delete"]))
+                    continue
+            run.kept.append(with_verification(entry(snap), verification.get(snap["id"])))
         for snap in plan["errors"]:
             hint = "held" if len(snap["reasons"]) > 1 else "cleanup_errors: true deletes it"
             run.skipped.append(entry(snap, snap["reasons"] + ["not pruned: %s" % hint]))
@@ -214,9 +346,11 @@ class Rotation(object):
             elif snap["id"] in self.dependents:
                 run.skipped.append(entry(snap, snap["reasons"] + [
                     "not pruned: volumes were created from it: %s" % ", ".join(sorted(self.dependents[snap["id"]]))]))
+            elif self.allowed_deletes is not None and snap["id"] not in self.allowed_deletes:
+                run.skipped.append(entry(snap, snap["reasons"] + ["not pruned: not in the approved plan"]))
             else:
                 doomed.append(snap)
-        return doomed
+        return doomed, forced
 
     # ------------------------------------------------------------ writes (workers)
     def create(self, run, name):
@@ -226,6 +360,10 @@ class Rotation(object):
 
     def delete(self, snap):
         return self.snapshots.delete(snap["id"])
+
+    def force_delete(self, snap):
+        self.snapshots.force_delete(snap["id"])
+        return "accepted"
 
     # ------------------------------------------------------------ listing windows (calling thread)
     def window(self, kind, since):
@@ -350,7 +488,7 @@ class _Apply(object):
 
     # ------------------------------------------------------------ creates
     def start(self, run):
-        if not (self.options.create and run.plan["due"]):
+        if not (self.options.create and run.plan["due"]) or run.create_failed:
             return self.prune(run, None)
         name, problem = self.rot._new_name(run)
         if problem:
@@ -439,12 +577,15 @@ class _Apply(object):
     # ------------------------------------------------------------ prunes
     def prune(self, run, new):
         try:
-            doomed = self.rot.settle_plan(run, new)
+            doomed, forced = self.rot.settle_plan(run, new)
         except PolicyError as exc:
             run.errors.append("could not plan: %s" % exc)
             return
         for snap in doomed:
             self.submit(lambda snap=snap: self.rot.delete(snap), run, "prune", snap)
+        for snap in forced:
+            snap = dict(snap, reasons=snap["reasons"] + [FORCED])
+            self.submit(lambda snap=snap: self.rot.force_delete(snap), run, "prune", snap)
 
     def deleted(self, run, role, planned, verdict, latest, detail, accepted):
         """A delete has an outcome: ``planned`` is the snapshot as planned (with reasons), ``latest`` as last seen."""

@@ -115,7 +115,7 @@ class RotationOptions(object):
 
     def __init__(self, policy_name, policy, selection=None, name_format=DEFAULT_NAME_FORMAT, snapshot_metadata=None,
                  force=False, create=True, prune=True, cleanup_errors=False, wait=True, timeout=180,
-                 max_workers=DEFAULT_WORKERS, check_mode=False):
+                 max_workers=DEFAULT_WORKERS, check_mode=False, make_room=False):
         self.policy = build_policy(policy, policy_name, cleanup_errors)
         self.policy_name = self.policy.name
         self.selection = selection if selection is not None else dict(everything=True)
@@ -128,6 +128,8 @@ class RotationOptions(object):
         self.timeout = check_positive("timeout", timeout)
         self.max_workers = check_workers(max_workers)
         self.check_mode = bool(check_mode)
+        self.make_room = bool(make_room)
+        self.cleanup_errors = self.policy.cleanup_errors
 
     @classmethod
     def from_params(cls, params, check_mode=False):
@@ -137,4 +139,4 @@ class RotationOptions(object):
                    name_format=params["name_format"], snapshot_metadata=params["snapshot_metadata"],
                    force=params["force"], create=params["create"], prune=params["prune"],
                    cleanup_errors=params["cleanup_errors"], wait=params["wait"], timeout=params["timeout"],
-                   max_workers=params["max_workers"], check_mode=check_mode)
+                   max_workers=params["max_workers"], check_mode=check_mode, make_room=params["make_room"])

@@ -22,8 +22,9 @@ from urllib.parse import quote
 
 from ansible_collections.cinderops.snapshots.plugins.module_utils import _converge, _retry, _status, _waiting
 from ansible_collections.cinderops.snapshots.plugins.module_utils._diff import apply_metadata
+from ansible_collections.cinderops.snapshots.plugins.module_utils._quota import over_quota_detail, room
 from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import ApiError, CinderopsError, InputError
-from ansible_collections.cinderops.snapshots.plugins.module_utils._status import label
+from ansible_collections.cinderops.snapshots.plugins.module_utils._status import label, volume_label
 from ansible_collections.cinderops.snapshots.plugins.module_utils._validation import looks_like_uuid, metadata_value
 
 FIELDS = ("id", "name", "description", "volume_id", "status", "size", "metadata", "progress", "project_id",
@@ -163,6 +164,64 @@ class Snapshots(object):
                                  % (option, name_or_id, len(matches), ", ".join(sorted(v["id"] for v in matches))))
         return matches[0]
 
+    def list_volumes_with(self, metadata):
+        """The project's volumes whose metadata has these keys and values (filtered by Cinder)."""
+        return self.client.list_all("/volumes/detail", "volumes", "could not list volumes",
+                                    params={"metadata": metadata_filter(metadata)})
+
+    def create_volume(self, snapshot, name, metadata):
+        """A volume made from ``snapshot`` (its size), marked with ``metadata`` in the same request.
+
+        A create whose answer was lost is looked for by its marker before it is sent again.
+        """
+        body = {"volume": {"snapshot_id": snapshot["id"], "size": snapshot.get("size") or 1, "name": name,
+                           "metadata": metadata}}
+
+        def post():
+            resp = self.client.request("POST", "/volumes", "could not create a volume from snapshot %s"
+                                       % label(snapshot), expect=(202, 200), json=body)
+            return resp.json()["volume"]
+
+        def look():
+            found = [v for v in self.list_volumes_with(metadata) if v.get("snapshot_id") == snapshot["id"]]
+            return max(found, key=lambda v: v.get("created_at") or "") if found else None
+        return _retry.call(post, repeatable=False, look=look, sleep=self._sleep)
+
+    def delete_volume(self, volume_id):
+        """DELETE a volume: "accepted", or "gone" when it already was; a lost answer is looked for first."""
+        def send():
+            resp = self.client.request("DELETE", "/volumes/%s" % volume_id, "could not delete volume %s" % volume_id,
+                                       expect=(202, 204, 404))
+            return "gone" if resp.status_code == 404 else "accepted"
+
+        def look():
+            current = self.get_volume(volume_id)
+            return "accepted" if current is None or current.get("status") in ("deleting", "deleted") else None
+        return _retry.call(send, repeatable=False, look=look, sleep=self._sleep)
+
+    def volume_message(self, volume_id):
+        """Cinder's newest user message about a volume (why it failed), if any."""
+        return self.user_message(volume_id)
+
+    def wait_volume_available(self, volume, timeout, **clock):
+        name = volume_label(volume["id"], volume.get("name"))
+        return _waiting.wait_for(lambda: self.get_volume(volume["id"]),
+                                 _waiting.BecomesAvailable(name, kind="volume",
+                                                           reason=lambda v: self.volume_message(v["id"])),
+                                 timeout, known=volume, **clock)[0]
+
+    def wait_volume_deleted(self, volume, timeout, **clock):
+        name = volume_label(volume["id"], volume.get("name"))
+        _waiting.wait_for(lambda: self.get_volume(volume["id"]), _waiting.IsGone(name, kind="volume"), timeout,
+                          known=dict(volume, status="deleting"), **clock)
+
+    def quota_usage(self):
+        """The project's quota set with usage: {resource: {limit, in_use, reserved}}, and (project id, name)."""
+        project_id, project_name = self.client.project()
+        body = self.client.get_json("/os-quota-sets/%s" % project_id, "could not read the project's quotas",
+                                    params={"usage": "true"})
+        return body.get("quota_set") or {}, project_name or project_id
+
     def volume_id_of(self, volume_ref, verify=False):
         """A volume's id. A name is resolved now; an id is trusted (saving a request) unless ``verify``."""
         if not volume_ref:
@@ -262,6 +321,8 @@ class Snapshots(object):
                 raise CinderopsError("%s; set force: true to snapshot an in-use volume on microversion %s (from "
                                      "3.66 on, force is not needed)" % (exc, self.client.microversion),
                                      status_code=400, request_id=exc.request_id)
+            if exc.status_code == 413:
+                raise self.explain_quota(exc)
             raise
 
     def look_for_created(self, volume_id, name, metadata=None, known=()):
@@ -337,6 +398,41 @@ class Snapshots(object):
             if current["status"] in _status.GOING:
                 return "deleting"
             raise
+
+    # ------------------------------------------------------------ admin actions
+    def _action(self, snapshot_id, body, what, option):
+        action = list(body)[0]
+        try:
+            self.client.request("POST", "/snapshots/%s/action" % snapshot_id, "could not %s snapshot %s"
+                                % (what, snapshot_id), expect=(202, 200), json=body, repeatable=True)
+        except ApiError as exc:
+            if exc.status_code == 403:
+                raise CinderopsError("%s needs an admin: Cinder's policy allows %s only to admins, and it refused "
+                                     "it for this user (403)%s" % (option, action, " [request id %s]"
+                                                                   % exc.request_id if exc.request_id else ""),
+                                     status_code=403, request_id=exc.request_id)
+            raise
+
+    def force_delete(self, snapshot_id):
+        """Cinder's os-force_delete: deletes whatever the status (admins only). Sending it twice is harmless."""
+        self._action(snapshot_id, {"os-force_delete": {}}, "force-delete", "force_delete")
+
+    def reset_status(self, snapshot_id, status):
+        """Cinder's os-reset_status: overwrites the status in the database, nothing else (admins only)."""
+        self._action(snapshot_id, {"os-reset_status": {"status": status}}, "reset the status of", "reset_status")
+
+    def explain_quota(self, exc):
+        """A 413 as the numbers behind it: which quota, its limit, what is in use. Falls back to the 413 itself."""
+        try:
+            quota_set, project = self.quota_usage()
+        except CinderopsError:
+            return exc
+        for key in ("snapshots", "gigabytes"):
+            limit = room(quota_set, key)
+            if limit is not None and limit <= 0:
+                return CinderopsError("%s (%s)" % (exc, over_quota_detail(quota_set, key, "project %s" % project)),
+                                      status_code=413, request_id=exc.request_id)
+        return exc
 
     # ------------------------------------------------------------ waiting
     def wait_available(self, snapshot, timeout, known=None, **clock):

@@ -292,7 +292,17 @@ class SdkTransport(object):
             cert, key = cert[0], cert[1]
         return dict(endpoint=_substitute(self.adapter.get_endpoint(), ref), token=ref.auth_token,
                     expires_at=ref.expires.timestamp(), roles=list(ref.role_names or []), verify=bool(verify),
-                    cafile=cafile, cert=cert, key=key, timeout=session.timeout)
+                    cafile=cafile, cert=cert, key=key, timeout=session.timeout, project_id=ref.project_id,
+                    project_name=ref.project_name)
+
+    def project(self):
+        """(id, name) of the project the token is scoped to."""
+        session = self.conn.session
+        try:
+            ref = session.auth.get_access(session)
+        except Exception as exc:
+            raise translate_sdk_error(exc, "could not authenticate")
+        return ref.project_id, ref.project_name
 
 
 # ---------------------------------------------------------------------------------------------------- resumed
@@ -381,3 +391,8 @@ class ResumedTransport(object):
 
     def roles(self):
         return list(self.record["roles"])
+
+    def project(self):
+        if self.record.get("project_id"):
+            return self.record["project_id"], self.record.get("project_name")
+        raise StaleSession("the record does not know the project (written by an older version)")

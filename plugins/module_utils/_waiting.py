@@ -35,20 +35,25 @@ class Judge(object):
 
 
 class BecomesAvailable(Judge):
-    """A snapshot being created, or still ``creating``: available is done, error is fatal."""
+    """A snapshot (or volume) being created, or still ``creating``: available is done, error is fatal.
 
-    def __init__(self, name):
-        self.name = name
-        self.goal = "snapshot %s to become available" % name
+    ``reason(resource)``, when given, says why it failed (Cinder's user message).
+    """
 
-    def __call__(self, snapshot):
-        if snapshot is None:
-            return "snapshot %s disappeared while waiting for it to become available" % self.name
-        status = snapshot.get("status")
+    def __init__(self, name, kind="snapshot", reason=None):
+        self.name = "%s %s" % (kind, name)
+        self.reason = reason
+        self.goal = "%s to become available" % self.name
+
+    def __call__(self, resource):
+        if resource is None:
+            return "%s disappeared while waiting for it to become available" % self.name
+        status = resource.get("status")
         if status == _status.AVAILABLE:
             return DONE
         if status in _status.FAILED:
-            return "snapshot %s is in status %s" % (self.name, status)
+            why = self.reason(resource) if self.reason else None
+            return "%s is in status %s%s" % (self.name, status, ": %s" % why if why else "")
         return CONTINUE
 
 
@@ -60,20 +65,20 @@ class IsGone(Judge):
     says why, e.g. from Cinder's user messages.
     """
 
-    def __init__(self, name, refused_reason=None):
-        self.name = name
+    def __init__(self, name, refused_reason=None, kind="snapshot"):
+        self.name = "%s %s" % (kind, name)
         self.refused_reason = refused_reason
-        self.goal = "snapshot %s to be deleted" % name
+        self.goal = "%s to be deleted" % self.name
 
-    def __call__(self, snapshot):
-        if snapshot is None or snapshot.get("status") == _status.DELETED:
+    def __call__(self, resource):
+        if resource is None or resource.get("status") == _status.DELETED:
             return DONE
-        status = snapshot.get("status")
-        if status == _status.ERROR_DELETING:
-            return "snapshot %s is in status error_deleting: the backend failed to delete it" % self.name
+        status = resource.get("status")
+        if status in (_status.ERROR_DELETING, _status.ERROR):
+            return "%s is in status %s: the backend failed to delete it" % (self.name, status)
         if status == _status.AVAILABLE:
-            why = self.refused_reason(snapshot) if self.refused_reason else None
-            return "the backend refused to delete snapshot %s and it is available again%s" % (
+            why = self.refused_reason(resource) if self.refused_reason else None
+            return "the backend refused to delete %s and it is available again%s" % (
                 self.name, ": %s" % why if why else "")
         return CONTINUE
 

@@ -73,6 +73,22 @@ options:
     type: str
     default: present
     choices: [present, absent]
+  force_delete:
+    description:
+      - With O(state=absent), delete with Cinder's C(os-force_delete) action, whatever the snapshot's status. It is the
+        way out for a snapshot stuck in C(error_deleting) (a delete that failed on the backend) or in a transitional
+        status. Needs an admin; other users get a clear failure.
+      - Without it, a snapshot in C(error_deleting) fails the task with the reason.
+    type: bool
+    default: false
+  reset_status:
+    description:
+      - Before anything else, set the snapshot's status in Cinder's database to this, with C(os-reset_status), when
+        it differs. For an admin who knows the backend state, for example V(available) for a snapshot stuck in
+        C(creating), or V(error) for one that can then be deleted normally. Nothing on the backend changes.
+      - Needs an admin; other users get a clear failure. Check mode predicts the reset and sends nothing.
+    type: str
+    choices: [available, error]
 extends_documentation_fragment:
   - cinderops.snapshots.cloud
   - cinderops.snapshots.wait
@@ -186,6 +202,11 @@ snapshot:
       type: bool
       returned: when Cinder reports it
       sample: true
+reset_from:
+  description: The status the snapshot had before O(reset_status) changed it.
+  returned: when O(reset_status) changed the status
+  type: str
+  sample: error_deleting
 diff:
   description: The changed fields before and after, metadata included.
   returned: when diff mode is on and something changed
@@ -214,6 +235,8 @@ class SnapshotModule(CinderopsModule):
         purge_metadata=dict(type="bool", default=False),
         force=dict(type="bool", default=False),
         state=dict(type="str", default="present", choices=["present", "absent"]),
+        force_delete=dict(type="bool", default=False),
+        reset_status=dict(type="str", choices=["available", "error"]),
     )
     module_kwargs = dict(required_one_of=[("id", "name")])
 
@@ -221,6 +244,7 @@ class SnapshotModule(CinderopsModule):
         wanted = self.wanted()
         self.snapshots = Snapshots(self.connect())
         current, volume_id = self.snapshots.identify(wanted["id"], self.params["volume"], wanted["name"])
+        current = self.reset(current)
         if self.params["state"] == "absent":
             self.make_absent(current)
         else:
@@ -233,6 +257,8 @@ class SnapshotModule(CinderopsModule):
         name = check_name("name", self.params["name"])
         if self.params["volume"] is not None and not self.params["volume"].strip():
             raise InputError("volume must not be empty; give the volume's name or id")
+        if self.params["force_delete"] and self.params["state"] != "absent":
+            raise InputError("force_delete is for state: absent")
         if name is not None and not snapshot_id and not self.params["volume"]:
             raise InputError("volume is required to find or create snapshot %r by name (snapshots are never "
                              "looked up by name across the project); or give id" % name)
@@ -311,21 +337,48 @@ class SnapshotModule(CinderopsModule):
                                  "with state: absent and run again" % label(current), snapshot=current)
         if current["status"] == _status.ERROR_DELETING:
             raise CinderopsError("snapshot %s is in status error_deleting: an earlier delete failed on the backend; "
-                                 "an admin must reset its status or force-delete it" % label(current),
-                                 snapshot=current)
+                                 "an admin can set reset_status: available to keep it, or remove it with state: "
+                                 "absent and force_delete: true" % label(current), snapshot=current)
         if current["status"] == _status.DELETING:
             raise CinderopsError("snapshot %s is being deleted (status deleting); run again once it is gone to "
                                  "create it anew" % label(current), snapshot=current)
         return current
 
+    def reset(self, current):
+        """reset_status: the admin's override of the status, before anything else is decided."""
+        wanted = self.params["reset_status"]
+        if current is None or wanted is None or current["status"] == wanted:
+            return current
+        self.reset_from = current["status"]
+        if self.check_mode:
+            self.predict_admin("reset_status")
+        else:
+            self.snapshots.reset_status(current["id"], wanted)
+        return dict(current, status=wanted)
+
+    def predict_admin(self, option):
+        """Check mode predicts what Cinder's admin-only policy would say, from the token's roles."""
+        if not self.snapshots.client.is_admin():
+            raise CinderopsError("%s needs an admin: Cinder's policy allows it only to admins, and this user's token "
+                                 "has no admin role" % option)
+
     def make_absent(self, current):
         if current is None:
             return self.finish(False, None, None)
         status = current["status"]
+        if self.params["force_delete"] and status not in (_status.DELETED,):
+            if self.check_mode:
+                self.predict_admin("force_delete")
+            else:
+                self.snapshots.force_delete(current["id"])
+                if self.params["wait"]:
+                    self.snapshots.wait_deleted(current, self.params["timeout"],
+                                                known=dict(current, status=_status.DELETING))
+            return self.finish(True, current, None)
         if status == _status.ERROR_DELETING:
             raise CinderopsError("snapshot %s is in status error_deleting: an earlier delete failed on the backend; "
-                                 "an admin must reset its status or force-delete it" % label(current),
-                                 snapshot=current)
+                                 "an admin can remove it with force_delete: true (or set reset_status: error and "
+                                 "delete it again)" % label(current), snapshot=current)
         if status == _status.DELETING:
             # Someone else's delete is under way; wait for it, but it is not our change.
             if self.params["wait"] and not self.check_mode:
@@ -346,8 +399,12 @@ class SnapshotModule(CinderopsModule):
         self.finish(outcome == "accepted", current, None)
 
     # ---------------------------------------------------------------- result
+    reset_from = None
+
     def finish(self, changed, before, after):
-        result = dict(changed=changed, snapshot=after)
+        result = dict(changed=changed or self.reset_from is not None, snapshot=after)
+        if self.reset_from is not None:
+            result["reset_from"] = self.reset_from
         if self.diff_mode and changed:
             if before is None or after is None:
                 # Created or deleted: show the whole snapshot on one side.

@@ -112,8 +112,28 @@ options:
   cleanup_errors:
     description:
       - Also delete owned snapshots in status C(error) (unless held). Otherwise they are reported under C(skipped).
+      - Owned snapshots stuck in C(error_deleting) (a delete that failed on the backend) are force-deleted with
+        Cinder's C(os-force_delete) when the credentials are an admin's, and reported in C(pruned) with the reason
+        C(force-deleted); for other users they are reported in C(skipped).
     type: bool
     default: false
+  make_room:
+    description:
+      - Before anything is created, the rotation reads the project's quota usage (snapshots and gigabytes, and the
+        per-volume-type quotas of each volume's type) and hands the room out in selection order.
+      - A volume whose new snapshot does not fit fails before any write, with the numbers, and nothing on it is
+        pruned. With V(true), the snapshots its plan prunes even without a new snapshot (so never below
+        C(min_available)) are deleted first, oldest first, until the new one fits; the volume's C(notes) say so.
+    type: bool
+    default: false
+  approved_plan:
+    description:
+      - The plan a person approved, that is the RV(plan) of an earlier run in check mode (as an AWX workflow passes it from a
+        plan job through an approval node to an apply job), or only its fingerprint.
+      - The rotation computes its plan afresh and applies it only when it has the same fingerprint. Otherwise it
+        changes nothing and fails with the differences (when the whole plan was given). It never deletes a snapshot
+        the approved plan does not delete.
+    type: raw
   max_workers:
     description:
       - How many volumes (and deletes) are worked on at the same time, from 1 to 32.
@@ -243,8 +263,11 @@ volumes:
       sample: {"id": "0c5d1a5e-8f0b-4a55-9b59-2f1c54f0c6d8", "name": "nightly-20261126T020003Z", "status": "available",
                "created_at": "2026-11-26T02:00:03Z", "reasons": ["daily", "weekly", "monthly", "yearly"]}
     kept:
-      description: Snapshots kept, with the rules that kept them (for example C(daily), C(oldest yearly), C(hold),
-        C(min_available), C(status creating)).
+      description:
+        - Snapshots kept, with the rules that kept them (for example C(daily), C(oldest yearly), C(hold),
+          C(min_available), C(status creating)).
+        - A snapshot that a restore drill (M(cinderops.snapshots.snapshot_restore_drill)) checked also has
+          C(verified_at) and C(verify_result).
       type: list
       elements: dict
       sample: [{"id": "2bb856e1-b3d8-4432-a858-09e4ce939389", "name": "nightly-20261125T020003Z",
@@ -331,6 +354,28 @@ policy:
   sample: {"keep_last": 0, "keep_daily": 7, "keep_weekly": 4, "keep_monthly": 12, "keep_yearly": 2,
            "min_available": 1, "min_interval": "20h", "timezone": "Europe/Berlin", "cleanup_errors": false,
            "name": "nightly"}
+plan:
+  description:
+    - What the rotation would change (in check mode) or set out to change (in a real run), to approve before it runs.
+    - C(creates) (per volume C(volume_id), C(volume_name), C(name), C(name_format), C(metadata)), C(deletes) (per
+      snapshot C(volume_id), C(volume_name), C(snapshot_id), C(name), C(created_at)), C(summary) (one line), and
+      C(fingerprint), a hash of exactly what would be created and deleted, independent of the order and of the time
+      the names carry. Give it, or its fingerprint, as O(approved_plan).
+  returned: always
+  type: dict
+  sample: {"fingerprint": "sha256:0f3c...", "summary": "5 snapshot(s) to create and 5 to delete on 5 volume(s)",
+           "creates": [{"volume_id": "5aa119a8-d25b-45a7-8d1b-88e127885635", "volume_name": "db-data",
+                        "name": "nightly-20261126T020001Z", "name_format": "{policy}-%Y%m%dT%H%M%SZ",
+                        "metadata": {"cinderops:policy": "nightly"}}],
+           "deletes": [{"volume_id": "5aa119a8-d25b-45a7-8d1b-88e127885635", "volume_name": "db-data",
+                        "snapshot_id": "6f1e4a9b-0d3c-4c1e-b1a2-7e8d9c0b1a2f", "name": "nightly-20261118T020001Z",
+                        "created_at": "2026-11-18T02:00:01Z"}]}
+plan_differences:
+  description: With O(approved_plan), how the fresh plan differs from the approved one (why nothing was changed).
+  returned: when the plan changed since it was approved
+  type: list
+  elements: str
+  sample: ["+ delete snapshot 6f1e4a9b-0d3c-4c1e-b1a2-7e8d9c0b1a2f of db-data"]
 now:
   description: The time the rotation planned with (UTC); new snapshot names are rendered from it.
   returned: always
@@ -349,6 +394,7 @@ from datetime import datetime, timezone
 
 from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import CinderopsError
 from ansible_collections.cinderops.snapshots.plugins.module_utils._module import CinderopsModule
+from ansible_collections.cinderops.snapshots.plugins.module_utils._plan import check_approved, difference
 from ansible_collections.cinderops.snapshots.plugins.module_utils._results import (
     failure_message, failures, rotation_diff, summarize)
 from ansible_collections.cinderops.snapshots.plugins.module_utils._rotation import Rotation
@@ -372,18 +418,44 @@ class SnapshotRotationModule(CinderopsModule):
         prune=dict(type="bool", default=True),
         cleanup_errors=dict(type="bool", default=False),
         max_workers=dict(type="int", default=DEFAULT_WORKERS, aliases=["parallelism"]),
+        make_room=dict(type="bool", default=False),
+        approved_plan=dict(type="raw"),
     )
     module_kwargs = dict(mutually_exclusive=[("volumes", "volume_metadata", "all_volumes")])
 
     def run(self):
         # Everything is checked before the first request, so bad input never half-applies.
         options = RotationOptions.from_params(self.params, check_mode=self.check_mode)
+        approved = None
+        if self.params["approved_plan"] is not None:
+            approved = check_approved(self.params["approved_plan"])
         now = datetime.now(timezone.utc).replace(microsecond=0)
 
         rotation = Rotation(Snapshots(self.connect()), options, now=now)
-        results = rotation.run(rotation.load())
+        runs = rotation.load()
+        if self.check_mode:
+            results = rotation.run(runs)
+            plan = rotation.plan_of(results)
+        else:
+            plan = rotation.plan(runs)
+        allowed = None
+        if approved is not None:
+            fingerprint, approved_plan = approved
+            if plan["fingerprint"] != fingerprint:
+                lines = difference(approved_plan, plan)
+                raise CinderopsError(
+                    "approved_plan: the plan changed since it was approved (approved %s, now %s), so nothing was "
+                    "changed%s" % (fingerprint, plan["fingerprint"], ": " + "; ".join(lines) if lines else
+                                   "; give the whole plan, not only its fingerprint, to see the differences"),
+                    changed=False, plan=plan, plan_differences=lines)
+            allowed = set(d["snapshot_id"] for d in plan["deletes"])
+        if not self.check_mode:
+            results = rotation.run(runs, allowed_deletes=allowed)
+        for warning in rotation.warnings:
+            self.ansible.warn(warning)
 
         result = dict(
+            plan=plan,
             changed=any(r["changed"] for r in results),
             volumes=results,
             summary=summarize(results),

@@ -12,6 +12,10 @@ resource's display name:
 - ``slow-N``      -> sleep N seconds in create and delete, so ``creating`` and
   ``deleting`` can be observed.
 
+A volume made from a snapshot also takes the snapshot's faults: a snapshot named
+``fail-restore`` cannot be restored (the new volume goes to ``error``), and one
+named ``slow-N`` restores slowly (restore drills use their own volume names).
+
 Deleting a snapshot that still has volumes created from it raises
 ``SnapshotIsBusy``, as the RBD and LVM-thin drivers do: Cinder then puts the
 snapshot back to ``available`` after the API accepted the delete with 202.
@@ -92,6 +96,7 @@ class FakeDriver(driver.VolumeDriver):
 
     def create_volume_from_snapshot(self, volume, snapshot):
         _inject(volume, "create")
+        _inject(snapshot, "restore")
         return {}
 
     def create_cloned_volume(self, volume, src_vref):

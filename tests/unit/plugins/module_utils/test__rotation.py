@@ -20,7 +20,7 @@ from ansible_collections.cinderops.snapshots.plugins.module_utils import _rotati
 from ansible_collections.cinderops.snapshots.plugins.module_utils import _rotation_options as opts
 from ansible_collections.cinderops.snapshots.plugins.module_utils import _snapshots as api
 from ansible_collections.cinderops.snapshots.plugins.module_utils._client import ServerClock
-from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import ApiError, InputError
+from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import ApiError, CinderopsError, InputError
 from ansible_collections.cinderops.snapshots.plugins.module_utils._retention import HOLD_KEY, OWNER_KEY
 
 UTC = timezone.utc
@@ -213,6 +213,8 @@ class FakeSnapshots(object):
         self.delete_outcome = {}      # snapshot id -> "refused" | "error_deleting" | "deleting" | exception | [exc]
         self.rivals = {}              # volume id -> snapshot another run creates right after our POST
         self.clock = None
+        self.quota_set = {}           # Cinder's quota set with usage; {} is unlimited
+        self.quota_reads = 0
 
     # ------------------------------------------------------------ how snapshots settle
     def _settle(self, snap):
@@ -231,6 +233,12 @@ class FakeSnapshots(object):
                 del self.store[snap["id"]]
 
     # ------------------------------------------------------------ the API
+    def quota_usage(self):
+        self.quota_reads += 1
+        if isinstance(self.quota_set, Exception):
+            raise self.quota_set
+        return self.quota_set, "demo"
+
     def list_volumes(self):
         self.volume_listings += 1
         return list(self.volumes)
@@ -264,6 +272,13 @@ class FakeSnapshots(object):
                 self._settle(snap)
             snap = self.store.get(snapshot_id)
             return dict(snap) if snap else None
+
+    def wait_deleted(self, snapshot, timeout, known=None):
+        """The real wait's judge over this fake's GETs (make_room deletes one at a time)."""
+        from ansible_collections.cinderops.snapshots.plugins.module_utils import _waiting
+        clock = self.clock or FakeClock()
+        _waiting.wait_for(lambda: self.get(snapshot["id"]), _waiting.IsGone(snapshot["id"]), timeout, known=known,
+                          clock=clock.clock, sleep=clock.sleep)
 
     def refusal_reason(self, snap):
         return "volumes created from it: child-x"
@@ -646,3 +661,68 @@ def test_a_window_of_more_than_one_page_is_confirmed_by_single_gets(monkeypatch)
     results = rotate(fake, keep_last(2))
     assert all(len(r["pruned"]) == 1 and not r["errors"] for r in results)
     assert fake.gets, "the absent ones were looked at one by one"
+
+
+# ---------------------------------------------------------------- quota preflight, make_room, approved deletes
+
+def quota(limit, in_use, reserved=0):
+    return {"snapshots": {"limit": limit, "in_use": in_use, "reserved": reserved},
+            "gigabytes": {"limit": -1, "in_use": 0, "reserved": 0}}
+
+
+def test_preflight_fails_what_does_not_fit_before_any_write_in_selection_order():
+    fake = FakeSnapshots([vol("a", "vol-a"), vol("b", "vol-b"), vol("c", "vol-c")],
+                         history("a", 3) + history("b", 3) + history("c", 3))
+    fake.quota_set = quota(10, 9)
+    results = by_volume(rotate(fake, keep_last(3), refs=["a", "b", "c"]))
+    assert results["a"]["created"]["status"] == "available" and ids(results["a"]["pruned"]) == ["a-s2"]
+    for vid in ("b", "c"):
+        assert results[vid]["created"] is None and results[vid]["pruned"] == []
+        assert results[vid]["errors"] == ["not created, so as not to exceed the project's quota: quota snapshots: "
+                                          "project demo has 1 of 10 snapshots left (9 in use or reserved); this run "
+                                          "needs 3"]
+    # The only writes are volume a's: one create, one prune.
+    assert sorted(w[0] for w in fake.writes) == ["DELETE", "POST"] and fake.quota_reads == 1
+
+
+def test_make_room_prunes_what_the_plan_prunes_anyway_oldest_first_never_below_the_floor():
+    fake = FakeSnapshots([vol("a", "vol-a"), vol("b", "vol-b")], history("a", 4) + history("b", 1))
+    fake.quota_set = quota(5, 5)
+    results = by_volume(rotate(fake, keep_last(2, min_available=1), make_room=True))
+    a, b = results["a"], results["b"]
+    # a: keep_last 2 prunes a-s2 and a-s3 even without a new snapshot; the oldest goes first and makes room.
+    first = [p for p in a["pruned"] if "pruned first, to make room for the new snapshot" in p["reasons"]]
+    assert ids(first) == ["a-s3"] and a["created"]["status"] == "available" and not a["errors"]
+    assert sorted(ids(a["pruned"])) == ["a-s1", "a-s2", "a-s3"]
+    assert any("made room for the new snapshot: pruned 1 snapshot(s) first (it fits now)" in n for n in a["notes"])
+    # b has one snapshot, which its plan keeps: nothing can go, so its create fails and nothing is written.
+    assert b["created"] is None and b["pruned"] == [] and "quota snapshots" in b["errors"][0]
+    assert [w for w in fake.writes if w[1] == "b" or "b-" in str(w[1])] == []
+
+
+def test_an_unreadable_quota_is_a_warning_and_the_run_goes_on():
+    fake = FakeSnapshots([vol("a", "vol-a")], history("a", 2))
+    fake.quota_set = CinderopsError("could not read the project's quotas: Cinder answered 403")
+    selection = dict(refs=["a"])
+    clock = FakeClock()
+    fake.client.server_clock.clock = clock.clock
+    fake.clock = clock
+    rotation = rot.Rotation(fake, options(keep_last(2), selection=selection), now=NOW, clock=clock.clock,
+                            sleep=clock.sleep)
+    (result,) = rotation.run(rotation.load())
+    assert result["created"]["status"] == "available"
+    assert len(rotation.warnings) == 1 and "quota could not be read" in rotation.warnings[0]
+
+
+def test_approved_deletes_limit_what_is_pruned():
+    fake = FakeSnapshots([vol("a", "vol-a")], history("a", 4))
+    clock = FakeClock()
+    fake.client.server_clock.clock = clock.clock
+    fake.clock = clock
+    rotation = rot.Rotation(fake, options(keep_last(2), selection=dict(refs=["a"])), now=NOW, clock=clock.clock,
+                            sleep=clock.sleep)
+    (result,) = rotation.run(rotation.load(), allowed_deletes={"a-s3"})
+    assert ids(result["pruned"]) == ["a-s3"]
+    skipped = dict((s["id"], s) for s in result["skipped"])
+    assert set(skipped) == {"a-s1", "a-s2"} and all("not in the approved plan" in " ".join(s["reasons"])
+                                                    for s in skipped.values())

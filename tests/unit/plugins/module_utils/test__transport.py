@@ -214,7 +214,7 @@ def test_a_moved_client_certificate_file_hands_over_to_the_full_connection_befor
 def fake_conn(verify=True, cert=None, profile=None, expires=True):
     import datetime
     import types
-    ref = types.SimpleNamespace(auth_token="tok-sdk", role_names=["member"],
+    ref = types.SimpleNamespace(auth_token="tok-sdk", role_names=["member"], project_id="p1", project_name="demo",
                                 expires=datetime.datetime(2026, 11, 27, tzinfo=datetime.timezone.utc) if expires
                                 else None)
     session = types.SimpleNamespace(auth=types.SimpleNamespace(auth_ref=ref), verify=verify, cert=cert, timeout=30)
