@@ -78,6 +78,24 @@ export_for_sanity() {
 }
 
 # ansible-test's shellcheck sanity test is skipped (with only a warning) when shellcheck is missing.
+# The report picture's tests render it in a real browser and scrape the metrics through a real
+# node_exporter: both from Debian.
+ensure_report_tools() {
+  local missing=() pkg
+  for pkg in chromium prometheus-node-exporter; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "error: missing Debian packages ${missing[*]}; run: sudo apt-get install -y ${missing[*]}" >&2
+    return 1
+  fi
+  say "installing Debian packages: ${missing[*]}"
+  (apt-get install -y -qq --no-install-recommends "${missing[@]}" || { apt-get update -qq &&
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"; }) >/dev/null 2>&1 ||
+    { echo "error: could not install ${missing[*]}" >&2; return 1; }
+}
+
 ensure_shellcheck() {
   command -v shellcheck >/dev/null 2>&1 && return 0
   if [ "$(id -u)" = 0 ]; then

@@ -65,7 +65,8 @@ _value:
       type: str
     policies:
       description: Per policy, C(name), C(failed), C(msg), C(summary), C(counts) and C(volumes), each volume with
-        C(volume_id), C(volume_name), C(created), C(kept), C(kept_by_tier), C(pruned), C(skipped), C(errors),
+        C(volume_id), C(volume_name), C(created), C(kept) (a count), C(kept_by_tier), C(kept_snapshots), C(pruned),
+        C(skipped), C(errors),
         C(newest_good) (C(name), C(created_at), C(age)), C(stale), C(newest_verified) (also C(verified_at)) and
         C(restore_stale).
       type: list

@@ -13,6 +13,14 @@ Nothing leaks: a test volume carries its marker (``cinderops:drill`` = the polic
 any point (failure, timeout, kill -9) leaves only marked volumes, and every drill removes those
 first. A drill never touches a volume without the marker, and never deletes a snapshot.
 
+Two drills at once never remove each other's test volumes. Each test volume also carries a lease
+(``cinderops:drill_lease``, a time on Cinder's clock) that its drill renews every ``HEARTBEAT``
+seconds while it works on it. A marked volume whose lease has passed was left by a drill that
+stopped: it is removed. One with a live heartbeat lease is watched until it is renewed (its drill
+is alive: left alone), gone, or its lease passes (removed), so a drill killed a moment ago is
+still cleaned up by the next one, at most ``LEASE`` seconds later. A volume kept for the user's
+checks (stage ``restore``) holds a longer lease, ``timeout`` seconds, and is left alone until then.
+
 Stages, for the role (whose users add checks of their own between restore and finish):
 ``full`` (everything), ``restore`` (restore and check, keep the test volumes), ``finish`` (record
 the results, given per test volume, and remove the test volumes) and ``cleanup`` (only remove what
@@ -20,7 +28,9 @@ earlier drills left).
 """
 from __future__ import annotations
 
+import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
@@ -30,15 +40,101 @@ from ansible_collections.cinderops.snapshots.plugins.module_utils._quota import 
 from ansible_collections.cinderops.snapshots.plugins.module_utils._retention import OWNER_KEY
 from ansible_collections.cinderops.snapshots.plugins.module_utils._snapshots import metadata_filter, select_volumes
 from ansible_collections.cinderops.snapshots.plugins.module_utils._status import label
-from ansible_collections.cinderops.snapshots.plugins.module_utils._timeutil import format_timestamp
+from ansible_collections.cinderops.snapshots.plugins.module_utils._timeutil import (
+    TimeError, format_timestamp, parse_timestamp)
 from ansible_collections.cinderops.snapshots.plugins.module_utils._validation import MAX_TEXT
 
 DRILL_KEY = "cinderops:drill"
 DRILL_OF_KEY = "cinderops:drill_of"
+DRILL_RUN_KEY = "cinderops:drill_run"
+LEASE_KEY = "cinderops:drill_lease"
 VERIFIED_AT_KEY = "cinderops:verified_at"
 VERIFY_RESULT_KEY = "cinderops:verify_result"
 STAGES = ("full", "restore", "finish", "cleanup")
 OK = "ok"
+# A live drill renews its test volumes' lease every HEARTBEAT seconds, for LEASE seconds.
+HEARTBEAT = 10
+LEASE = 30
+WATCH_POLL = 2
+
+
+def lease_of(volume):
+    """The test volume's lease as epoch seconds on Cinder's clock; None when it has none (or an unreadable one)."""
+    value = (volume.get("metadata") or {}).get(LEASE_KEY)
+    try:
+        return parse_timestamp(value).timestamp() if value else None
+    except TimeError:
+        return None
+
+
+def lease_text(seconds):
+    return format_timestamp(datetime.fromtimestamp(int(seconds) + 1, timezone.utc))
+
+
+def sort_leftovers(volumes, now):
+    """Marked test volumes as (dead, watched, held): dead ones (lease passed or none) are removed; watched
+    ones have a heartbeat lease (their drill is alive or died within LEASE seconds); held ones are kept for
+    another drill's user checks until their longer lease passes."""
+    dead, watched, held = [], [], []
+    for volume in volumes:
+        lease = lease_of(volume)
+        if lease is None or lease <= now:
+            dead.append(volume)
+        elif lease - now <= LEASE + HEARTBEAT:
+            watched.append(volume)
+        else:
+            held.append(volume)
+    return dead, watched, held
+
+
+def renewal(before, after, now):
+    """A watched volume seen again: "gone", "alive" (its lease was renewed), "dead" (lease passed) or None."""
+    if after is None:
+        return "gone"
+    lease = lease_of(after)
+    if lease is not None and lease > (lease_of(before) or 0):
+        return "alive"
+    if lease is None or lease <= now:
+        return "dead"
+    return None
+
+
+class Heartbeat(object):
+    """Renews the lease of this run's live test volumes, from a thread, until stopped."""
+
+    def __init__(self, drill):
+        self.drill = drill
+        self.volumes = set()
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name="cinderops-drill-heartbeat")
+        self.thread.daemon = True
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join()
+
+    def add(self, volume_id):
+        with self.lock:
+            self.volumes.add(volume_id)
+
+    def discard(self, volume_id):
+        with self.lock:
+            self.volumes.discard(volume_id)
+
+    def _beat(self):
+        while not self.stopped.wait(HEARTBEAT):
+            with self.lock:
+                live = list(self.volumes)
+            for volume_id in live:
+                try:
+                    self.drill.snapshots.merge_volume_metadata(volume_id, {LEASE_KEY: self.drill.lease(LEASE)})
+                except CinderopsError:
+                    pass  # a missed beat; the lease outlives two more
 
 
 def verify_result(ok, message=None):
@@ -71,8 +167,12 @@ class Drill(object):
     """One drill run over the selected volumes of one policy (``snapshots`` is a ``Snapshots``)."""
 
     def __init__(self, snapshots, policy_name, selection, timeout=600, max_workers=2, check_mode=False,
-                 now=time.time):
+                 now=time.time, sleep=time.sleep):
         self.snapshots = snapshots
+        self.sleep = sleep
+        self.heartbeat = None
+        self.in_use = []
+        self.run_id = uuid.uuid4().hex
         self.policy_name = policy_name
         self.selection = selection
         self.timeout = timeout
@@ -111,7 +211,8 @@ class Drill(object):
         if stage == "cleanup":
             return {"drills": [], "removed": removed}
         if stage == "finish":
-            return {"drills": self.finish(results or {}), "removed": removed}
+            with Heartbeat(self) as self.heartbeat:
+                return {"drills": self.finish(results or {}), "removed": removed}
         targets, problems = self.targets()
         drills = [self._skipped(volume) for volume, snap in targets if snap is None]
         todo = [(volume, snap) for volume, snap in targets if snap is not None]
@@ -119,8 +220,9 @@ class Drill(object):
                     "test_volume": None, "checks": []} for ref, message in problems]
         if todo:
             self.max_workers = self.preflight(todo)
-        with ThreadPoolExecutor(max_workers=max(1, min(self.max_workers, len(todo) or 1))) as pool:
-            done = list(pool.map(lambda pair: self.one(pair[0], pair[1], keep=stage == "restore"), todo))
+        with Heartbeat(self) as self.heartbeat:
+            with ThreadPoolExecutor(max_workers=max(1, min(self.max_workers, len(todo) or 1))) as pool:
+                done = list(pool.map(lambda pair: self.one(pair[0], pair[1], keep=stage == "restore"), todo))
         return {"drills": sorted(done, key=lambda d: (d["volume_name"] or "", d["volume_id"] or "")) + drills,
                 "removed": removed}
 
@@ -143,14 +245,51 @@ class Drill(object):
             fits += 1
         return fits
 
+    def server_now(self):
+        """Cinder's clock when known (leases are judged on it, whatever the hosts' clocks say), else ours."""
+        return self.snapshots.client.server_clock.now() or self.now()
+
+    def lease(self, seconds):
+        return lease_text(self.server_now() + seconds)
+
     def remove_leftovers(self):
-        """Remove test volumes earlier drills left; returns their ids (in check mode: would remove)."""
-        leftovers = self.leftovers()
+        """Remove test volumes that earlier drills left; returns their ids (in check mode: would remove).
+
+        Test volumes of a drill that is still running are left alone (listed in ``in_use``).
+        """
+        dead, watched, held = sort_leftovers(self.leftovers(), self.server_now())
+        self.in_use = [v["id"] for v in held]
         if self.check_mode:
-            return [v["id"] for v in leftovers]
-        for volume in leftovers:
+            self.in_use += [v["id"] for v in watched]
+        else:
+            dead += self._watch(watched)
+        if self.check_mode:
+            return [v["id"] for v in dead]
+        for volume in dead:
             self._remove(volume)
-        return [v["id"] for v in leftovers]
+        return [v["id"] for v in dead]
+
+    def _watch(self, watched):
+        """Watch heartbeat leases until each is renewed (alive: left in ``in_use``), gone, or passed (dead)."""
+        dead = []
+        pending = dict((v["id"], v) for v in watched)
+        deadline = max([lease_of(v) for v in watched] or [0]) + 1
+        while pending:
+            now = self.server_now()
+            for volume_id, before in list(pending.items()):
+                verdict = renewal(before, self.snapshots.get_volume(volume_id), now)
+                if verdict == "dead":
+                    dead.append(before)
+                elif verdict == "alive":
+                    self.in_use.append(volume_id)
+                if verdict is not None:
+                    del pending[volume_id]
+            if pending and now >= deadline:
+                dead += list(pending.values())  # no renewal however long: its drill stopped
+                break
+            if pending:
+                self.sleep(WATCH_POLL)
+        return dead
 
     def _remove(self, volume):
         if volume.get("status") in _status.TRANSITIONAL:
@@ -175,10 +314,13 @@ class Drill(object):
         if self.check_mode:
             drill.update(result="would restore", message="check mode: nothing was created")
             return drill
-        marker = dict(self.marker_of_policy, **{DRILL_OF_KEY: snap["id"]})
+        # The run's own id too: a lost create is looked for by this marker, never adopting another run's volume.
+        marker = dict(self.marker_of_policy, **{DRILL_OF_KEY: snap["id"], DRILL_RUN_KEY: self.run_id})
         test = None
         try:
-            test = self.snapshots.create_volume(snap, "cinderops-drill-%s" % snap["id"][:8], marker)
+            test = self.snapshots.create_volume(snap, "cinderops-drill-%s" % snap["id"][:8], marker,
+                                                lease={LEASE_KEY: self.lease(LEASE)})
+            self.heartbeat.add(test["id"])
             drill["test_volume"] = {"id": test["id"], "status": test.get("status"), "size": test.get("size")}
             test = self.snapshots.wait_volume_available(test, self.timeout)
             drill["test_volume"].update(status=test.get("status"), size=test.get("size"))
@@ -190,6 +332,9 @@ class Drill(object):
         except CinderopsError as exc:
             drill.update(result="failed", message="restoring %s failed: %s" % (label(snap), one_line(exc)))
         if keep and test is not None and drill["result"] == OK:
+            # Kept for the user's checks: a lease that outlasts them, since no heartbeat runs meanwhile.
+            self.snapshots.merge_volume_metadata(test["id"], {LEASE_KEY: self.lease(self.timeout)})
+            self.heartbeat.discard(test["id"])
             drill["result"] = "restored"
             return drill
         self.record(snap["id"], drill["result"] == OK, drill["message"])
@@ -201,7 +346,11 @@ class Drill(object):
     def finish(self, results):
         """Record the results of the role's own checks for each kept test volume, then remove the volumes."""
         drills = []
+        now = self.server_now()
         for test in self.leftovers():
+            if test["id"] not in results and (lease_of(test) or 0) > now:
+                self.in_use.append(test["id"])  # another drill's, still within its lease
+                continue
             snapshot_id = (test.get("metadata") or {}).get(DRILL_OF_KEY)
             given = results.get(test["id"], {})
             ok = bool(given.get("ok", False))
@@ -222,6 +371,7 @@ class Drill(object):
         return drills
 
     def _cleanup_into(self, drill, test):
+        self.heartbeat.discard(test["id"])
         try:
             self._remove(test)
             drill["test_volume"]["status"] = "deleted"

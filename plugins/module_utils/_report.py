@@ -75,6 +75,7 @@ def volume_report(volume, now, stale_before, restore_stale_before=None):
         "created": _short(volume["created"]) if volume.get("created") else None,
         "kept": len(volume.get("kept") or []),
         "kept_by_tier": tiers,
+        "kept_snapshots": [_short(s) for s in volume.get("kept") or []],
         "pruned": [_short(s) for s in volume.get("pruned") or []],
         "skipped": [_short(s) for s in volume.get("skipped") or []],
         "errors": list(volume.get("errors") or []),

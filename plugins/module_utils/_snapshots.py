@@ -169,13 +169,13 @@ class Snapshots(object):
         return self.client.list_all("/volumes/detail", "volumes", "could not list volumes",
                                     params={"metadata": metadata_filter(metadata)})
 
-    def create_volume(self, snapshot, name, metadata):
-        """A volume made from ``snapshot`` (its size), marked with ``metadata`` in the same request.
+    def create_volume(self, snapshot, name, metadata, lease=None):
+        """A volume made from ``snapshot`` (its size), marked with ``metadata`` (and ``lease``) in the same request.
 
         A create whose answer was lost is looked for by its marker before it is sent again.
         """
         body = {"volume": {"snapshot_id": snapshot["id"], "size": snapshot.get("size") or 1, "name": name,
-                           "metadata": metadata}}
+                           "metadata": dict(metadata, **(lease or {}))}}
 
         def post():
             resp = self.client.request("POST", "/volumes", "could not create a volume from snapshot %s"
@@ -186,6 +186,11 @@ class Snapshots(object):
             found = [v for v in self.list_volumes_with(metadata) if v.get("snapshot_id") == snapshot["id"]]
             return max(found, key=lambda v: v.get("created_at") or "") if found else None
         return _retry.call(post, repeatable=False, look=look, sleep=self._sleep)
+
+    def merge_volume_metadata(self, volume_id, metadata):
+        """POST: set these keys on a volume, keep the others (setting them twice is harmless)."""
+        self.client.request("POST", "/volumes/%s/metadata" % volume_id, "could not set metadata of volume %s"
+                            % volume_id, json={"metadata": metadata}, repeatable=True)
 
     def delete_volume(self, volume_id):
         """DELETE a volume: "accepted", or "gone" when it already was; a lost answer is looked for first."""

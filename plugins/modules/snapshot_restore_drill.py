@@ -21,6 +21,11 @@ description:
     from the request that creates it. A drill interrupted at any point (a failure, a timeout, kill -9) leaves only
     marked volumes, and every drill removes those first. A drill never touches a volume without the marker and
     never deletes a snapshot.
+  - Two drills of one policy may run at once. A drill renews a lease on its test volumes (C(cinderops:drill_lease),
+    on Cinder's clock) every 10 seconds for 30 seconds, so another drill leaves them alone (RV(in_use)) and removes
+    a marked volume only once its lease has passed. A drill killed a moment ago is therefore cleaned up by the next
+    one after at most 30 seconds of watching. Test volumes kept with O(stage=restore) hold a lease of O(timeout)
+    seconds for the checks in between.
   - Before it creates anything, the drill reads the project's quota usage and refuses to start, with the numbers,
     when there is no room for a test volume; with less room than O(max_workers) test volumes it restores fewer at
     a time.
@@ -169,6 +174,14 @@ removed:
   type: list
   elements: str
   sample: []
+in_use:
+  description:
+    - Ids of test volumes of this policy that another drill is still working on (its lease is renewed, or it holds
+      them for its own checks), which this run left alone.
+  returned: always
+  type: list
+  elements: str
+  sample: []
 summary:
   description: Counts of the results.
   returned: always
@@ -211,7 +224,7 @@ class SnapshotRestoreDrillModule(CinderopsModule):
             summary[entry["result"]] = summary.get(entry["result"], 0) + 1
         acted = [d for d in outcome["drills"] if d.get("snapshot") and d["result"] != "skipped"]
         result = dict(changed=bool(outcome["removed"] or acted),
-                      drills=outcome["drills"], removed=outcome["removed"], summary=summary)
+                      drills=outcome["drills"], removed=outcome["removed"], in_use=drill.in_use, summary=summary)
         failed = [d for d in outcome["drills"] if d["result"] == "failed"]
         if failed:
             raise CinderopsError("restore drill failed on %d of %d volume(s): %s" % (

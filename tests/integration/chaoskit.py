@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -184,11 +183,8 @@ class Run(object):
         self.started = time.monotonic()
 
     def kill(self):
-        """SIGKILL the playbook and the module process with it (one process group)."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        """SIGKILL the playbook, its worker and the module process (cloudkit.kill_tree: not one process group)."""
+        cloudkit.kill_tree(self.proc.pid)
         self.proc.communicate()
 
     def result(self, timeout=600):

@@ -120,6 +120,42 @@ def purge_volume(admin, volume_id):
     wait_status(lambda: volume_status(admin, volume_id), None, timeout=120)
 
 
+def kill_tree(pid):
+    """SIGKILL a process and every process under it, module processes included.
+
+    ansible-playbook's workers start sessions of their own (setsid), so killing the playbook's
+    process group would leave the worker and the module it runs alive. Stopped first, so that
+    nothing can start a child between the listing and the kill.
+    """
+    import signal
+
+    def children():
+        found = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open("/proc/%s/stat" % entry) as f:
+                        found.setdefault(int(f.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+                except (OSError, IndexError, ValueError):
+                    continue
+        return found
+
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        try:
+            os.kill(current, signal.SIGSTOP)
+        except ProcessLookupError:
+            continue
+        todo += children().get(current, [])
+    for member in tree:
+        try:
+            os.kill(member, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 # ---------------------------------------------------------------- request counting (from the cloud's own logs)
 
 _CINDER_LINE = None

@@ -223,3 +223,59 @@ def test_two_snapshot_tasks_for_one_volume_and_name_started_together_converge(ch
     assert [s["id"] for s in on_volume] == list(ids)
     outcome, result = Run(task, chaos.env()).result()
     assert outcome == "ok" and result["snapshot"]["id"] in ids
+
+
+# ---------------------------------------------------------------------------------------------------- restore drills
+
+def drill_play(estate, cloud="chaos", workers=4, timeout=120):
+    return [{"name": "chaos drill", "hosts": "localhost", "gather_facts": False, "connection": "local",
+             "tasks": [{"name": "rotate", "cinderops.snapshots.snapshot_restore_drill": {
+                 "cloud": cloud, "volume_metadata": {"chaos": estate.tag}, "policy_name": estate.policy_name,
+                 "max_workers": workers, "timeout": timeout},
+                 "register": "out", "ignore_errors": True}]}]
+
+
+def drill_volumes(admin, estate):
+    resp = admin.block_storage.get("/volumes/detail", params={
+        "all_tenants": 1, "metadata": json.dumps({"cinderops:drill": estate.policy_name})})
+    return [v["id"] for v in resp.json()["volumes"]]
+
+
+def snapshot_ids(estate):
+    return sorted(s["id"] for snaps in estate.owned().values() for s in snaps)
+
+
+def test_restore_drills_under_faults_then_a_calm_rerun_leave_no_test_volume(chaos, estate_of, admin):
+    estate = estate_of(4)
+    snapshots = snapshot_ids(estate)
+    chaos.faults(0.15)
+    outcome, result = Run(drill_play(estate), chaos.env()).result()
+    counts = chaos.proxy.counts()
+    assert sum(counts[k] for k in ("500", "503", "reset", "stall", "drop")) >= 2, counts
+    failed = [d["message"] for d in result.get("drills", []) if d["result"] == "failed"]
+    if outcome == "failed":
+        # A faulted drill may honestly give up on a request that failed four times, and nothing else.
+        assert failed and all("gave up after" in m for m in failed), result.get("msg")
+    chaos.calm()
+    outcome, result = Run(drill_play(estate), chaos.env()).result()
+    assert outcome == "changed" and result["summary"] == {"ok": 4}, result.get("msg")
+    assert drill_volumes(admin, estate) == []
+    assert snapshot_ids(estate) == snapshots, "a drill never deletes a snapshot"
+
+
+def test_two_restore_drills_of_one_policy_at_once_both_pass_and_leave_nothing(chaos, estate_of, admin):
+    estate = estate_of(3)
+    snapshots = snapshot_ids(estate)
+    for snaps in estate.owned().values():  # restores take 4 s (the test driver), so the drills overlap
+        newest = max(snaps, key=lambda s: s["created_at"])
+        admin.block_storage.put("/snapshots/%s" % newest["id"], json={"snapshot": {"name": "slow-4"}})
+    # The second drill starts while the first one's test volumes exist: it must leave them alone.
+    first = Run(drill_play(estate), chaos.env())
+    deadline = time.monotonic() + 60
+    while not drill_volumes(admin, estate) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    second = Run(drill_play(estate), chaos.env())
+    for outcome, result in (first.result(), second.result()):
+        assert outcome == "changed" and result["summary"] == {"ok": 3}, result.get("msg")
+    assert drill_volumes(admin, estate) == []
+    assert snapshot_ids(estate) == snapshots

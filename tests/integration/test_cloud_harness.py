@@ -128,11 +128,26 @@ def test_up_when_already_up_says_so_fast(cloud):
 
 # ------------------------------------------------------------ the CLI's one-line failures
 
+def _free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def _isolated_env(tmp_path, **ports):
+    """Ports of a private cloud that are free now: below Linux's ephemeral range (32768 and up), where
+    outgoing connections take theirs, with RabbitMQ's distribution port (AMQP + 20000) below it too."""
     env = {"CINDEROPS_CLOUD_DIR": str(tmp_path / "state")}
-    # Below 45536 so that RabbitMQ's distribution port (AMQP + 20000) stays a valid port.
-    base = 41000 + (os.getpid() % 900) * 5
-    for i, name in enumerate(("MARIADB", "EPMD", "RABBITMQ", "KEYSTONE", "CINDER")):
+    names = ("MARIADB", "EPMD", "RABBITMQ", "KEYSTONE", "CINDER")
+    for step in range(500):
+        base = 10000 + ((os.getpid() + step) % 500) * 5
+        wanted = [base + i for i in range(len(names))]
+        if all(_free(p) for p in wanted + [base + 2 + 20000]):
+            break
+    for i, name in enumerate(names):
         env["CINDEROPS_%s_PORT" % name] = str(ports.get(name, base + i))
     return env
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -132,7 +131,7 @@ def test_drill_killed_mid_way_is_cleaned_up_by_the_next(admin, tracker, tmp_path
             assert proc.poll() is None and time.monotonic() < deadline, "the drill never made its test volume"
             time.sleep(0.2)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
+        cloudkit.kill_tree(proc.pid)
         proc.wait()
     (left,) = drill_volumes(admin, policy)
     assert left["metadata"]["cinderops:drill_of"] == snap.id

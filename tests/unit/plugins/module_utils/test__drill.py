@@ -39,3 +39,41 @@ def test_the_recorded_result_fits_cinder():
         "failed: restoring s1 failed: volume is in status error"
     long = verify_result(False, "x" * 400)
     assert len(long) == 255 and long.endswith("...")
+
+
+# ---------------------------------------------------------------- leases: leftovers of a stopped drill vs a live one
+
+from ansible_collections.cinderops.snapshots.plugins.module_utils._drill import (  # noqa: E402
+    HEARTBEAT, LEASE, LEASE_KEY, lease_of, lease_text, renewal, sort_leftovers)
+
+NOW = 1764800000.0
+
+
+def leased(vid, seconds_from_now):
+    meta = dict(MARKER)
+    if seconds_from_now is not None:
+        meta[LEASE_KEY] = lease_text(NOW + seconds_from_now)
+    return {"id": vid, "metadata": meta}
+
+
+def test_a_lease_reads_back_to_the_second_after_the_time_it_was_made_for():
+    assert lease_of(leased("v", 30)) == NOW + 31 and lease_of(leased("v", None)) is None
+    assert lease_of({"metadata": {LEASE_KEY: "tomorrow"}}) is None
+
+
+def test_leftovers_are_dead_watched_or_held_by_their_lease():
+    dead, watched, held = sort_leftovers(
+        [leased("none", None), leased("passed", -5), leased("beat", LEASE - 1),
+         leased("edge", LEASE + HEARTBEAT - 1), leased("checks", 600), {"id": "bad", "metadata": {LEASE_KEY: "x"}}],
+        NOW)
+    assert [v["id"] for v in dead] == ["none", "passed", "bad"]
+    assert [v["id"] for v in watched] == ["beat", "edge"] and [v["id"] for v in held] == ["checks"]
+
+
+def test_a_watched_volume_is_alive_when_renewed_dead_when_its_lease_passes_or_gone():
+    before = leased("v", 20)
+    assert renewal(before, None, NOW) == "gone"
+    assert renewal(before, leased("v", 30), NOW) == "alive"
+    assert renewal(before, leased("v", 20), NOW) is None  # not yet renewed, not yet passed: keep watching
+    assert renewal(before, leased("v", 20), NOW + 22) == "dead"
+    assert renewal(before, leased("v", None), NOW) == "dead"
