@@ -77,6 +77,18 @@ options:
       - Set to V(false) to authenticate afresh in every task, as M(openstack.cloud.volume_snapshot) does.
     type: bool
     default: true
+  sdk_log_path:
+    description:
+      - Write openstacksdk's and keystoneauth's log to this file, as M(openstack.cloud.volume_snapshot) does.
+        keystoneauth masks tokens and passwords in what it logs.
+      - With a log asked for, the task connects through openstacksdk even when O(auth_cache) could resume an earlier
+        task's session, so that every request is in the log.
+    type: str
+  sdk_log_level:
+    description: The level of the O(sdk_log_path) log.
+    type: str
+    default: INFO
+    choices: [INFO, DEBUG]
 requirements:
   - python >= 3.9
   - openstacksdk >= 4.0.0

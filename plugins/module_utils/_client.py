@@ -229,7 +229,7 @@ def _session_keeper(cloud, options):
     return SessionKeeper(SessionStore(cache_dir("sessions")), key)
 
 
-def connect(cloud, options, auth_cache=True, sleep=time.sleep):
+def connect(cloud, options, auth_cache=True, sleep=time.sleep, resume=True):
     """The client for these connection inputs.
 
     With ``auth_cache``, a run whose inputs match a recorded session resumes it without loading
@@ -238,7 +238,7 @@ def connect(cloud, options, auth_cache=True, sleep=time.sleep):
     """
     full = functools.partial(SdkTransport.connect, cloud, options, TokenCache if auth_cache else None)
     keeper = _session_keeper(cloud, options) if auth_cache else None
-    record = keeper.load() if keeper else None
+    record = keeper.load() if keeper and resume else None
     if record is not None:
         return CinderClient(ResumedTransport(record), reconnect=full, keeper=keeper, sleep=sleep)
     return CinderClient(_retry.call(full, sleep=sleep), keeper=keeper, sleep=sleep)

@@ -22,7 +22,7 @@ from contextlib import redirect_stdout
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.parameters import remove_values
 
-from ansible_collections.cinderops.snapshots.plugins.module_utils import _client
+from ansible_collections.cinderops.snapshots.plugins.module_utils import _client, _transport
 from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import CinderopsError, InputError
 
 SECRET_WORDS = ("password", "secret", "token", "key", "passcode")
@@ -42,6 +42,8 @@ def connection_argument_spec():
         client_key=dict(type="str", no_log=True, aliases=["key"]),
         api_timeout=dict(type="int"),
         auth_cache=dict(type="bool", default=True),
+        sdk_log_path=dict(type="str"),
+        sdk_log_level=dict(type="str", default="INFO", choices=["INFO", "DEBUG"]),
     )
 
 
@@ -68,6 +70,10 @@ def connection_options(params):
         path = params[option]
         if path is not None and not os.path.isfile(os.path.expanduser(path)):
             raise InputError("%s must be the path of a readable file; %r is not one" % (option, path))
+    log = params.get("sdk_log_path")
+    if log is not None and (not log.strip() or not os.path.isdir(os.path.dirname(os.path.abspath(
+            os.path.expanduser(log))))):
+        raise InputError("sdk_log_path must be a file in an existing directory; %r is not" % log)
     options = dict(
         auth_type=params["auth_type"],
         auth=params["auth"],
@@ -123,7 +129,11 @@ class CinderopsModule(object):
     def connect(self):
         """The Cinder client for this task's connection options (validated before anything is sent)."""
         cloud, options = connection_options(self.params)
-        self.client = _client.connect(cloud, options, auth_cache=self.params["auth_cache"])
+        log = self.params.get("sdk_log_path")
+        if log:
+            _transport.log_sdk(os.path.expanduser(log), self.params["sdk_log_level"])
+        # With an SDK log asked for, the run connects through openstacksdk, so that the log is complete.
+        self.client = _client.connect(cloud, options, auth_cache=self.params["auth_cache"], resume=not log)
         return self.client
 
     def run(self):

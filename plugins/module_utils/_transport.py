@@ -50,6 +50,12 @@ class Response(object):
 
 # ---------------------------------------------------------------------------------------------------- openstacksdk
 
+def log_sdk(path, level):
+    """openstacksdk's (and keystoneauth's) log to ``path``, as openstack.cloud's sdk_log_path does; keystoneauth
+    masks tokens and passwords in what it logs."""
+    sdk().enable_logging(debug=level == "DEBUG", path=path)
+
+
 def sdk():
     """openstacksdk, imported on first use: a resumed session never loads it (about 0.5 s per run)."""
     try:

@@ -12,9 +12,9 @@ description:
   - Makes the metadata of one Cinder (Block Storage v3) volume snapshot match the desired keys, writing only the
     difference; a rerun reports no change.
   - Sets keys with one merge request (other keys are untouched, so concurrent edits of different keys never lose
-    one), replaces all keys with one request when O(purge=true), and deletes single keys one by one.
+    one), replaces all keys with one request when O(purge_metadata=true), and deletes single keys one by one.
   - Keys in the collection's reserved C(cinderops:) namespace (rotation ownership C(cinderops:policy) and holds
-    C(cinderops:hold), C(cinderops:hold_until)) may be set, but are kept by O(purge) and deleted only with
+    C(cinderops:hold), C(cinderops:hold_until)) may be set, but are kept by O(purge_metadata) and deleted only with
     O(allow_reserved=true).
 author:
   - cinderops.snapshots maintainers (@cinderops)
@@ -45,12 +45,15 @@ options:
     type: str
     default: present
     choices: [present, absent]
-  purge:
-    description: With O(state=present), the metadata becomes exactly O(metadata) (reserved keys aside).
+  purge_metadata:
+    description:
+      - With O(state=present), the metadata becomes exactly O(metadata) (reserved keys aside).
+      - The same name as M(cinderops.snapshots.snapshot)'s option; C(purge) is its old name.
     type: bool
     default: false
+    aliases: [purge]
   allow_reserved:
-    description: Allow O(purge) and O(state=absent) to delete keys in the reserved C(cinderops:) namespace.
+    description: Allow O(purge_metadata) and O(state=absent) to delete keys in the reserved C(cinderops:) namespace.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -93,7 +96,7 @@ EXAMPLES = r"""
     id: 2bb856e1-b3d8-4432-a858-09e4ce939389
     metadata:
       owner: dba
-    purge: true
+    purge_metadata: true
 """
 
 RETURN = r"""
@@ -132,13 +135,13 @@ class SnapshotMetadataModule(CinderopsModule):
         metadata=dict(type="dict"),
         keys=dict(type="list", elements="str", no_log=False),
         state=dict(type="str", default="present", choices=["present", "absent"]),
-        purge=dict(type="bool", default=False),
+        purge_metadata=dict(type="bool", default=False, aliases=["purge"]),
         allow_reserved=dict(type="bool", default=False),
     )
     module_kwargs = dict(
         required_one_of=[("id", "name"), ("metadata", "keys")],
         required_if=[("state", "present", ("metadata",))],
-        mutually_exclusive=[("keys", "purge")],
+        mutually_exclusive=[("keys", "purge_metadata")],
     )
 
     def run(self):
@@ -158,7 +161,7 @@ class SnapshotMetadataModule(CinderopsModule):
                                  "name: no snapshot named %r on volume %s" % (name, self.params["volume"]))
         current = snap["metadata"]
         if self.params["state"] == "present":
-            to_set, to_unset = metadata_changes(current, wanted, self.params["purge"],
+            to_set, to_unset = metadata_changes(current, wanted, self.params["purge_metadata"],
                                                 keep_reserved=not self.params["allow_reserved"])
         else:
             to_set, to_unset = {}, sorted(k for k in doomed if k in current)

@@ -44,6 +44,9 @@ CONNECTION = {
     "validate_certs": st.one_of(st.none(), st.booleans()),
     "wait": st.one_of(st.booleans(), st.sampled_from(["no", "perhaps"])),
     "timeout": st.one_of(st.integers(-3, 600), st.sampled_from(["60", "soon"])),
+    # Paths that cannot be written: a fuzzed log file would land in the working directory.
+    "sdk_log_path": st.sampled_from(["", " ", "/nonexistent/dir/sdk.log", 5]),
+    "sdk_log_level": st.sampled_from(["INFO", "DEBUG", "bogus", ""]),
 }
 POLICY = st.dictionaries(
     st.sampled_from(["keep_last", "keep_daily", "keep_weekly", "keep_within", "keep_within_daily", "min_interval",

@@ -173,7 +173,7 @@ def test_metadata_writes_only_the_difference(admin, snap):
     writes = log.writes()
     assert len(writes) == 1 and writes[0][0] == "POST" and writes[0][1].endswith("/metadata")
     log.start()
-    ok(META, {"id": snap.id, "metadata": {"only": "this"}, "purge": True})
+    ok(META, {"id": snap.id, "metadata": {"only": "this"}, "purge_metadata": True})
     writes = log.writes()
     assert len(writes) == 1 and writes[0][0] == "PUT"
     # purge keeps the reserved ownership key

@@ -91,6 +91,36 @@ def test_check_mode_plans_without_writing(history, tmp_path):
     assert "check mode" in (tmp_path / "reports" / "report.md").read_text()
 
 
+def test_rotation_check_mode_is_a_dry_run_that_publishes_plans(history, tmp_path):
+    """Issue 13: the schedule role's docs once suggested a rotation_dry_run that nothing read."""
+    prefix, _volumes = history
+    log = RequestLog()
+    run = run_playbook(PLAYBOOK, extra_vars=[vars_file(tmp_path, prefix, rotation_check_mode=True)])
+    assert run.rc == 0, run.stdout[-3000:]
+    assert log.writes() == []
+    report = json.loads((tmp_path / "reports" / "report.json").read_text())
+    _kept, pruned = expected_counts()
+    assert report["check_mode"] and report["totals"]["pruned"] == 2 * pruned
+    assert rotation_task(run)["result"]["results"][0]["plan"]["fingerprint"].startswith("sha256:")
+
+
+def test_unset_connection_options_leave_the_cloud_configuration_alone(history, tmp_path):
+    """Issue 13: rotation_validate_certs defaulted to true and was always passed on, overriding a cloud's verify."""
+    prefix, _volumes = history
+    invocation = {"ANSIBLE_INJECT_INVOCATION": "1"}  # ansible-core 2.19 and newer return it only when asked
+    run = run_playbook(PLAYBOOK, extra_vars=[vars_file(tmp_path, prefix)], check=True, env=invocation)
+    assert run.rc == 0, run.stdout[-3000:]
+    args = rotation_task(run)["result"]["results"][0]["invocation"]["module_args"]
+    assert args["validate_certs"] is None and args["client_cert"] is None and args["sdk_log_path"] is None
+    assert args["interface"] == "public" and args["auth_cache"] is True  # the modules' own defaults
+    # What the role now passes on reaches the module (and is checked there).
+    run = run_playbook(PLAYBOOK, extra_vars=[vars_file(tmp_path, prefix, rotation_client_cert="/nonexistent/cert.pem",
+                                                       rotation_validate_certs=False)], check=True, env=invocation)
+    result = rotation_task(run)["result"]["results"][0]
+    assert result["invocation"]["module_args"]["validate_certs"] is False
+    assert "client_cert must be the path of a readable file" in result["msg"]
+
+
 def test_freshness_fails_or_warns(history, tmp_path):
     prefix, _volumes = history
     stale_policy = [{"name": "nightly", "volume_metadata": {"rotation": prefix}, "retention": RULES, "create": False,

@@ -345,3 +345,17 @@ def test_quota_exceeded_names_the_quota(admin, demo, tracker):
     finally:
         admin.block_storage.put(quota_url, json={"quota_set": {"snapshots": before}})
     assert "413" in msg and "snapshots quota exceeded" in msg
+
+
+def test_sdk_log_is_written_without_secrets(vol, tmp_path):
+    """openstack.cloud's sdk_log_path and sdk_log_level: the SDK path logs, and never the password or the token."""
+    with open(cloudkit.CLOUDS_YAML) as f:
+        password = yaml.safe_load(f)["clouds"]["local-admin"]["auth"]["password"]
+    log = tmp_path / "sdk.log"
+    ok(dict(volume=vol.id, name=unique("logged"), sdk_log_path=str(log), sdk_log_level="DEBUG"))
+    text = log.read_text()
+    assert "REQ: curl" in text and "/snapshots" in text, text[:2000]
+    assert password not in text
+    assert "X-Auth-Token: {SHA256}" in text  # keystoneauth masks the token
+    msg = failed(dict(volume=vol.id, name="n", sdk_log_path=str(tmp_path / "no" / "dir" / "sdk.log")))
+    assert "sdk_log_path must be a file in an existing directory" in msg

@@ -183,3 +183,46 @@ def test_check_and_write(fake_collection):
     (fake_collection / "roles" / "demo" / "README.md").write_text("hand-edited\n")
     assert run("--check", "demo").returncode == 1
     assert run("--check", "nosuchrole").returncode == 2
+
+
+def _defined_names():
+    """Every role variable a user can set (argument specs) and every name the roles define themselves (registered
+    results, loop variables, facts, set_stats keys and task vars), plus the collection's plugin and role names."""
+    import glob
+    import re
+    names = set(ROLES)
+    for role in SPEC_ROLES:
+        with open(os.path.join(REPO, "roles", role, "meta", "argument_specs.yml")) as f:
+            for entry in yaml.safe_load(f)["argument_specs"].values():
+                names.update(entry.get("options") or {})
+    for path in glob.glob(os.path.join(REPO, "roles", "*", "tasks", "*.yml")):
+        with open(path) as f:
+            text = f.read()
+        names.update(re.findall(r"(?m)^\s*(?:- )?(\w+):", text))
+        names.update(re.findall(r"(?:register|loop_var):\s*(\w+)", text))
+    for path in glob.glob(os.path.join(REPO, "playbooks", "*.yml")):
+        with open(path) as f:
+            names.update(re.findall(r"(\w+)\s*\|\s*default\(", f.read()))  # read by the collection's playbooks
+    for kind in ("modules", "filter"):
+        plugins = glob.glob(os.path.join(REPO, "plugins", kind, "*.py"))
+        names.update(os.path.splitext(os.path.basename(p))[0] for p in plugins)
+    return names
+
+
+def test_every_role_variable_the_docs_name_exists():
+    """A documented variable that nothing reads is a trap (rotation_dry_run once looked like a dry run)."""
+    import glob
+    import re
+    defined = _defined_names()
+    docs = [os.path.join(REPO, "README.md")] + glob.glob(os.path.join(REPO, "docs", "**", "*.md"), recursive=True)
+    docs += glob.glob(os.path.join(REPO, "roles", "*", "README*.md"))
+    docs += glob.glob(os.path.join(REPO, "roles", "*", "meta", "*.yml"))
+    docs += glob.glob(os.path.join(REPO, "examples", "**", "*.yml"), recursive=True)
+    docs += glob.glob(os.path.join(REPO, "changelogs", "fragments", "*.yml"))
+    unknown = {}
+    for path in docs:
+        with open(path) as f:
+            for name in re.findall(r"(?<![\w.-])((?:rotation|restore_drill)_[a-z0-9_]+)", f.read()):
+                if name not in defined:
+                    unknown.setdefault(name, os.path.relpath(path, REPO))
+    assert not unknown, "named in the docs but defined nowhere: %s" % unknown
