@@ -69,10 +69,21 @@ ensure_layout() {
 # ansible-test wants its working directory to really be .../ansible_collections/NS/NAME (it reads the
 # physical path), so sanity runs on an exported copy of the tracked and new files, made fresh each time.
 export_for_sanity() {
-  local dest="$LOCAL/sanity/ansible_collections/cinderops/snapshots"
+  export_tree "$LOCAL/sanity/ansible_collections/cinderops/snapshots"
+}
+
+# ansible-lint runs the way users and Galaxy's importer run it: in a plain clone (no collection layout,
+# no ANSIBLE_COLLECTIONS_PATH), where it lays the collection out itself.
+export_for_lint() {
+  export_tree "$LOCAL/lint/snapshots"
+}
+
+# A fresh copy of the tracked and new files at $1, with a throwaway git index of its own
+# (ansible-test lists a collection's files through git).
+export_tree() {
+  local dest="$1"
   rm -rf "$dest" && mkdir -p "$dest" || return 1
   (cd "$REPO" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$dest" || return 1
-  # ansible-test lists a collection's files through git; give the copy its own throwaway index.
   (cd "$dest" && git init -q && git add -A) >/dev/null || return 1
   echo "$dest"
 }
