@@ -11,7 +11,10 @@ the cloud holds afterwards (tests/integration/chaoskit.py):
   time, so every run is due), each followed by a clean rerun;
 - two at once: two rotations of one policy over 20 volumes started together, 3 times, with both listings
   answered late so that both read before either writes; and two ``snapshot`` tasks for one volume and name,
-  3 times.
+  3 times;
+- restore drills over 10 volumes: one with 10% of requests faulted, 5 killed at random points, and 3 times two
+  drills of one policy at once, each followed by a calm drill. Promised zero: test volumes left behind after
+  the calm drill, snapshots a drill deleted, and drills failed by another drill.
 
 Figures: requests and faults by kind (from the proxy's log), duplicates, over-prunes, below-floor events,
 failed runs (and whether every failure was an honest "gave up after 4 attempts"), reruns converged.
@@ -189,6 +192,83 @@ def concurrent_snapshot_trial(admin, demo):
     return row
 
 
+DRILL_VOLUMES = int(os.environ.get("BENCH_CHAOS_DRILL_VOLUMES", 10))
+DRILL_KILLS = int(os.environ.get("BENCH_CHAOS_DRILL_KILLS", 5))
+
+
+def drill_play(estate):
+    return [{"name": "chaos drill", "hosts": "localhost", "gather_facts": False, "connection": "local",
+             "tasks": [{"name": "rotate", "cinderops.snapshots.snapshot_restore_drill": {
+                 "cloud": "chaos", "volume_metadata": {"chaos": estate.tag}, "policy_name": estate.policy_name,
+                 "max_workers": 4, "timeout": 120}, "register": "out", "ignore_errors": True}]}]
+
+
+def drills_trial(admin, demo):
+    """Restore drills under faults, kills and a second drill at once; judged after a calm drill each time."""
+    import json
+    row = {"runs": 0, "requests": 0, "faults": dict((k, 0) for k in FAULTS), "left_behind": 0,
+           "snapshots_deleted": 0, "failed_runs": 0, "honest_failures": 0, "calm_ok": 0, "calm_runs": 0,
+           "details": [], "seconds": 0.0}
+    t0 = time.monotonic()
+    chaos = ChaosCloud(seed=SEED)
+    estate = Estate(admin, demo, DRILL_VOLUMES)
+
+    def leftovers():
+        resp = admin.block_storage.get("/volumes/detail", params={
+            "all_tenants": 1, "metadata": json.dumps({"cinderops:drill": estate.policy_name})})
+        return [v["id"] for v in resp.json()["volumes"]]
+
+    def snapshot_ids():
+        return set(s["id"] for snaps in estate.owned().values() for s in snaps)
+
+    def judge_run(outcome, result):
+        row["runs"] += 1
+        failed = [d["message"] for d in result.get("drills", []) if d["result"] == "failed"]
+        if outcome == "failed":
+            row["failed_runs"] += 1
+            if failed and all("gave up after" in m for m in failed):
+                row["honest_failures"] += 1
+            else:
+                row["details"].append("drill failed: %s" % (result.get("msg") or "")[:300])
+
+    def calm():
+        chaos.calm()
+        outcome, result = Run(drill_play(estate), chaos.env()).result()
+        row["calm_runs"] += 1
+        if outcome == "changed" and set(result["summary"]) == {"ok"}:
+            row["calm_ok"] += 1
+        else:
+            row["details"].append("calm drill: %s" % (result.get("msg") or result.get("summary")))
+        left = leftovers()
+        row["left_behind"] += len(left)
+        if left:
+            row["details"].append("test volumes left behind: %s" % left)
+
+    try:
+        before = snapshot_ids()
+        chaos.faults(RATE)
+        judge_run(*Run(drill_play(estate), chaos.env()).result())
+        add_proxy(row, chaos)
+        calm()
+        for point in chaoskit.kill_points(SEED + 1, DRILL_KILLS, 0.5, 5.0):
+            run = Run(drill_play(estate), chaos.env())
+            time.sleep(point)
+            run.kill()
+            calm()
+        for _trial in range(CONCURRENT):
+            for outcome, result in chaoskit.together(lambda: Run(drill_play(estate), chaos.env()),
+                                                     lambda: Run(drill_play(estate), chaos.env())):
+                judge_run(outcome, result)
+            calm()
+        add_proxy(row, chaos)
+        row["snapshots_deleted"] = len(before - snapshot_ids())
+    finally:
+        chaos.close()
+        estate.cleanup()
+    row["seconds"] = round(time.monotonic() - t0, 1)
+    return row
+
+
 def cloudkit_volume(demo):
     return chaoskit.cloudkit.make_volume(demo, name=chaoskit.unique("chaos-twice")).id
 
@@ -211,21 +291,35 @@ def main():
         table.append([label, row["runs"], row["requests"], "/".join(str(f[k]) for k in FAULTS), row["duplicates"],
                       row["over_prunes"], row["below_floor"], "%d (%d)" % (row["failed_runs"], row["honest_failures"]),
                       "%d of %d" % (row["converged"], row["trials"] if "kills" not in label else 1), row["seconds"]])
+    drills = drills_trial(admin, demo)
+    f = drills["faults"]
+    drill_table = [["restore drills, %d volumes: 10%% faults, %d kills, %d times two at once" % (
+        DRILL_VOLUMES, DRILL_KILLS, CONCURRENT), drills["runs"] + drills["calm_runs"], drills["requests"],
+        "/".join(str(f[k]) for k in FAULTS), drills["left_behind"], drills["snapshots_deleted"],
+        "%d (%d)" % (drills["failed_runs"], drills["honest_failures"]),
+        "%d of %d" % (drills["calm_ok"], drills["calm_runs"]), drills["seconds"]]]
     broken = sum(row[k] for _label, row in rows for k in PROMISED_ZERO)
+    broken += drills["left_behind"] + drills["snapshots_deleted"] + (drills["calm_runs"] - drills["calm_ok"])
     dishonest = sum(row["failed_runs"] - row["honest_failures"] for _label, row in rows)
+    dishonest += drills["failed_runs"] - drills["honest_failures"]
     md = ["# Chaos suite at full size", "",
           "What the promises look like on the collection's worst day: faults injected in front of the real Cinder "
           "(tests/cloud/faultproxy.py), runs killed, runs started twice. Judged by what the cloud holds afterwards, "
           "with the retention engine as the judge (tests/integration/chaoskit.py). Duplicates, over-prunes and "
           "below-floor events must be 0; a failed run is honest only when every failure says it gave up after 4 "
           "attempts on a faulted request.", "", bl.md_table(headers, table),
+          "Restore drills: every drill is followed by a calm one, which must pass and leave no test volume; no drill "
+          "may delete a snapshot, and none may fail because of another drill.", "",
+          bl.md_table(["trial", "runs", "requests", "faults (500/503/reset/stall/drop/late)",
+                       "test volumes left behind", "snapshots deleted", "failed runs (honest)", "calm drills passed",
+                       "s"], drill_table),
           "**Promises broken: %d. Runs failed by anything but exhausted retries: %d.**" % (broken, dishonest), ""]
-    details = [d for _label, row in rows for d in row["details"]]
+    details = [d for _label, row in rows for d in row["details"]] + drills["details"]
     if details:
         md += ["## Details", ""] + ["- %s" % d for d in details[:50]] + [""]
     md += ["Environment: %s" % bl.environment(), ""]
     text = "\n".join(md)
-    bl.write_results(NAME, {"rows": dict(rows), "environment": bl.environment(), "seed": SEED}, text)
+    bl.write_results(NAME, {"rows": dict(rows), "drills": drills, "environment": bl.environment(), "seed": SEED}, text)
     print(text)
     return 0 if broken == 0 and dishonest == 0 else 1
 
