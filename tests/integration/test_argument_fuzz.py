@@ -45,7 +45,7 @@ CONNECTION = {
     "wait": st.one_of(st.booleans(), st.sampled_from(["no", "perhaps"])),
     "timeout": st.one_of(st.integers(-3, 600), st.sampled_from(["60", "soon"])),
     # Paths that cannot be written: a fuzzed log file would land in the working directory.
-    "sdk_log_path": st.sampled_from(["", " ", "/nonexistent/dir/sdk.log", 5]),
+    "sdk_log_path": st.sampled_from(["", " ", "/nonexistent/dir/sdk.log"]),
     "sdk_log_level": st.sampled_from(["INFO", "DEBUG", "bogus", ""]),
 }
 POLICY = st.dictionaries(
