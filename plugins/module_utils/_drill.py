@@ -53,8 +53,8 @@ VERIFY_RESULT_KEY = "cinderops:verify_result"
 STAGES = ("full", "restore", "finish", "cleanup")
 OK = "ok"
 # A live drill renews its test volumes' lease every HEARTBEAT seconds, for LEASE seconds.
-HEARTBEAT = 10
-LEASE = 30
+HEARTBEAT = 5
+LEASE = 20
 WATCH_POLL = 2
 
 

@@ -22,9 +22,9 @@ description:
     marked volumes, and every drill removes those first. A drill never touches a volume without the marker and
     never deletes a snapshot.
   - Two drills of one policy may run at once. A drill renews a lease on its test volumes (C(cinderops:drill_lease),
-    on Cinder's clock) every 10 seconds for 30 seconds, so another drill leaves them alone (RV(in_use)) and removes
+    on Cinder's clock) every 5 seconds for 20 seconds, so another drill leaves them alone (RV(in_use)) and removes
     a marked volume only once its lease has passed. A drill killed a moment ago is therefore cleaned up by the next
-    one after at most 30 seconds of watching. Test volumes kept with O(stage=restore) hold a lease of O(timeout)
+    one after at most 20 seconds of watching. Test volumes kept with O(stage=restore) hold a lease of O(timeout)
     seconds for the checks in between.
   - Before it creates anything, the drill reads the project's quota usage and refuses to start, with the numbers,
     when there is no room for a test volume; with less room than O(max_workers) test volumes it restores fewer at

@@ -155,6 +155,10 @@ def check_result(code, result, args, spec):
         msg = result.get("msg")
         assert code == 1 and isinstance(msg, str) and msg, (args, result)
         assert "unexpected error" not in msg, (args, msg)
+        if msg.startswith("Failed to log to syslog (embedded null character)"):
+            # ansible-core's own refusal, in AnsibleModule before the module runs: a NUL in an argument.
+            assert "\\x00" in repr(args) or "\\u0000" in repr(args), (args, msg)
+            return
         assert names_an_option(msg, spec, args), "the failure does not name an option: %r (args %r)" % (msg, args)
     else:
         assert code == 0, (args, result)
