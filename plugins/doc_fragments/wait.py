@@ -21,3 +21,31 @@ options:
     type: int
     default: 180
 """
+
+    # For modules that never wait: the options are accepted, so that module_defaults shared with
+    # openstack.cloud (whose every module takes wait and timeout) work.
+    UNUSED = r"""
+options:
+  wait:
+    description:
+      - Accepted and ignored, so that C(module_defaults) shared with C(openstack.cloud) modules work; this module
+        does not wait.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Accepted and ignored, so that C(module_defaults) shared with C(openstack.cloud) modules work.
+    type: int
+    default: 180
+"""
+
+    # For modules with a timeout of their own: only wait is accepted and ignored.
+    UNUSED_WAIT = r"""
+options:
+  wait:
+    description:
+      - Accepted and ignored, so that C(module_defaults) shared with C(openstack.cloud) modules work; this module
+        always waits, up to its O(timeout).
+    type: bool
+    default: true
+"""

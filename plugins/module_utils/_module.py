@@ -101,8 +101,9 @@ class CinderopsModule(object):
 
     def __init__(self):
         spec = connection_argument_spec()
-        if self.wait_options:
-            spec.update(wait_argument_spec())
+        # Every module takes wait and timeout, as every openstack.cloud module does, so that shared
+        # module_defaults work; modules that never wait ignore them (wait_options = False).
+        spec.update(wait_argument_spec())
         spec.update(self.argument_spec)
         self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
         self.params = self.ansible.params

@@ -73,6 +73,7 @@ options:
     type: str
 extends_documentation_fragment:
   - cinderops.snapshots.cloud
+  - cinderops.snapshots.wait.UNUSED
   - cinderops.snapshots.attributes.INFO
 seealso:
   - module: cinderops.snapshots.snapshot

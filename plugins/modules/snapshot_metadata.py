@@ -58,6 +58,7 @@ options:
     default: false
 extends_documentation_fragment:
   - cinderops.snapshots.cloud
+  - cinderops.snapshots.wait.UNUSED
   - cinderops.snapshots.attributes.ALL
 seealso:
   - module: cinderops.snapshots.snapshot

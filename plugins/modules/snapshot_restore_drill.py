@@ -78,6 +78,7 @@ options:
     default: 600
 extends_documentation_fragment:
   - cinderops.snapshots.cloud
+  - cinderops.snapshots.wait.UNUSED_WAIT
   - cinderops.snapshots.attributes.ALL
 notes:
   - Check mode lists what would be restored and which leftover test volumes would be removed, reads the quota, and
