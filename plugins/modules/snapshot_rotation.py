@@ -356,7 +356,8 @@ policy:
            "name": "nightly"}
 plan:
   description:
-    - What the rotation would change (in check mode) or set out to change (in a real run), to approve before it runs.
+    - What the rotation would change (in check mode), set out to change (with O(approved_plan)) or changed, to
+      approve before it runs.
     - C(creates) (per volume C(volume_id), C(volume_name), C(name), C(name_format), C(metadata)), C(deletes) (per
       snapshot C(volume_id), C(volume_name), C(snapshot_id), C(name), C(created_at)), C(summary) (one line), and
       C(fingerprint), a hash of exactly what would be created and deleted, independent of the order and of the time
@@ -433,24 +434,15 @@ class SnapshotRotationModule(CinderopsModule):
 
         rotation = Rotation(Snapshots(self.connect()), options, now=now)
         runs = rotation.load()
-        if self.check_mode:
+        if approved is not None and not self.check_mode:
+            # Plan first (nothing sent), compare, and apply only that plan.
+            plan = self.same_as_approved(rotation.plan(runs), approved)
+            results = rotation.run(runs, allowed_deletes=set(d["snapshot_id"] for d in plan["deletes"]))
+        else:
             results = rotation.run(runs)
             plan = rotation.plan_of(results)
-        else:
-            plan = rotation.plan(runs)
-        allowed = None
-        if approved is not None:
-            fingerprint, approved_plan = approved
-            if plan["fingerprint"] != fingerprint:
-                lines = difference(approved_plan, plan)
-                raise CinderopsError(
-                    "approved_plan: the plan changed since it was approved (approved %s, now %s), so nothing was "
-                    "changed%s" % (fingerprint, plan["fingerprint"], ": " + "; ".join(lines) if lines else
-                                   "; give the whole plan, not only its fingerprint, to see the differences"),
-                    changed=False, plan=plan, plan_differences=lines)
-            allowed = set(d["snapshot_id"] for d in plan["deletes"])
-        if not self.check_mode:
-            results = rotation.run(runs, allowed_deletes=allowed)
+            if approved is not None:  # check mode predicts what the apply would say
+                self.same_as_approved(plan, approved)
         for warning in rotation.warnings:
             self.ansible.warn(warning)
 
@@ -469,6 +461,19 @@ class SnapshotRotationModule(CinderopsModule):
         if message:
             raise CinderopsError(message, **result)
         self.exit(**result)
+
+    @staticmethod
+    def same_as_approved(plan, approved):
+        """The plan, when its fingerprint is the approved one; otherwise fail, changing nothing, with the differences."""
+        fingerprint, approved_plan = approved
+        if plan["fingerprint"] != fingerprint:
+            lines = difference(approved_plan, plan)
+            raise CinderopsError(
+                "approved_plan: the plan changed since it was approved (approved %s, now %s), so nothing was "
+                "changed%s" % (fingerprint, plan["fingerprint"], ": " + "; ".join(lines) if lines else
+                               "; give the whole plan, not only its fingerprint, to see the differences"),
+                changed=False, plan=plan, plan_differences=lines)
+        return plan
 
 
 def main():
