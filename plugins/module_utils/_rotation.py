@@ -362,8 +362,7 @@ class Rotation(object):
         return self.snapshots.delete(snap["id"])
 
     def force_delete(self, snap):
-        self.snapshots.force_delete(snap["id"])
-        return "accepted"
+        return self.snapshots.force_delete(snap["id"])
 
     # ------------------------------------------------------------ listing windows (calling thread)
     def window(self, kind, since):

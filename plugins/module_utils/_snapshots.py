@@ -419,8 +419,15 @@ class Snapshots(object):
             raise
 
     def force_delete(self, snapshot_id):
-        """Cinder's os-force_delete: deletes whatever the status (admins only). Sending it twice is harmless."""
-        self._action(snapshot_id, {"os-force_delete": {}}, "force-delete", "force_delete")
+        """Cinder's os-force_delete: deletes whatever the status (admins only). "accepted", or "gone" when it
+        already was (another run's delete finished first)."""
+        try:
+            self._action(snapshot_id, {"os-force_delete": {}}, "force-delete", "force_delete")
+        except ApiError as exc:
+            if exc.status_code == 404:
+                return "gone"
+            raise
+        return "accepted"
 
     def reset_status(self, snapshot_id, status):
         """Cinder's os-reset_status: overwrites the status in the database, nothing else (admins only)."""

@@ -366,11 +366,13 @@ class SnapshotModule(CinderopsModule):
         if current is None:
             return self.finish(False, None, None)
         status = current["status"]
-        if self.params["force_delete"] and status not in (_status.DELETED,):
+        # A delete already under way (another run's, or Cinder's) is waited for below, not forced again.
+        if self.params["force_delete"] and status not in (_status.DELETED, _status.DELETING):
             if self.check_mode:
                 self.predict_admin("force_delete")
             else:
-                self.snapshots.force_delete(current["id"])
+                if self.snapshots.force_delete(current["id"]) == "gone":
+                    return self.finish(False, current, None)
                 if self.params["wait"]:
                     self.snapshots.wait_deleted(current, self.params["timeout"],
                                                 known=dict(current, status=_status.DELETING))

@@ -279,3 +279,51 @@ def test_two_restore_drills_of_one_policy_at_once_both_pass_and_leave_nothing(ch
         assert outcome == "changed" and result["summary"] == {"ok": 3}, result.get("msg")
     assert drill_volumes(admin, estate) == []
     assert snapshot_ids(estate) == snapshots
+
+
+# ---------------------------------------------------------------------------------------------------- admin recovery
+
+def force_delete_play(snapshot_id):
+    return [{"name": "force", "hosts": "localhost", "gather_facts": False, "connection": "local",
+             "tasks": [{"name": "rotate", "cinderops.snapshots.snapshot": {
+                 "cloud": "chaos", "id": snapshot_id, "state": "absent", "force_delete": True, "timeout": 60},
+                 "register": "out", "ignore_errors": True}]}]
+
+
+def stuck_snapshots(admin, tracker, count):
+    vol = tracker.volume()
+    snaps = [tracker.snapshot(admin, vol.id, name=unique("stuck")) for _n in range(count)]
+    for snap in snaps:
+        admin.block_storage.post("/snapshots/%s/action" % snap.id, json={"os-reset_status": {"status": "error_deleting"}},
+                                 microversion="3.0")
+    return [s.id for s in snaps]
+
+
+def test_force_delete_under_faults_killed_and_twice_at_once(cloud, admin, tracker):
+    """Admin recovery's write path: faulted, killed mid-way and started twice, it ends with the snapshot gone,
+    and no run fails because of another."""
+    from cloudkit import snapshot_status
+    chaos = ChaosCloud(seed=SEED, base="local-admin")
+    try:
+        faulted, killed, twice = stuck_snapshots(admin, tracker, 3)
+        chaos.faults(0.3, methods=["POST", "GET"])
+        outcome, result = Run(force_delete_play(faulted), chaos.env()).result()
+        assert outcome in ("changed", "ok") or "gave up after" in result.get("msg", ""), result
+        chaos.calm()
+        outcome, result = Run(force_delete_play(faulted), chaos.env()).result()
+        assert outcome in ("changed", "ok") and snapshot_status(admin, faulted) is None, result
+        assert sum(chaos.proxy.counts()[k] for k in ("500", "503", "reset", "stall", "drop")) >= 1
+
+        run = Run(force_delete_play(killed), chaos.env())
+        time.sleep(1.5)
+        run.kill()
+        outcome, result = Run(force_delete_play(killed), chaos.env()).result()
+        assert outcome in ("changed", "ok") and snapshot_status(admin, killed) is None, result
+
+        results = chaoskit.together(lambda: Run(force_delete_play(twice), chaos.env()),
+                                    lambda: Run(force_delete_play(twice), chaos.env()))
+        assert all(outcome in ("changed", "ok") for outcome, _result in results), results
+        assert "changed" in [outcome for outcome, _result in results]
+        assert snapshot_status(admin, twice) is None
+    finally:
+        chaos.close()
