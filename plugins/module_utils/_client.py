@@ -105,10 +105,14 @@ class CinderClient(object):
 
     def project(self):
         """(id, name) of the project the credentials are scoped to; costs no extra request."""
+        return self._on_working_transport(lambda transport: transport.project())
+
+    def _on_working_transport(self, call):
+        """``call(transport)``, on the full connection when the resumed session cannot serve it (nothing was sent)."""
         while True:
             transport = self.transport
             try:
-                return transport.project()
+                return call(transport)
             except StaleSession:
                 self._connect_in_full(transport)
 
@@ -117,13 +121,8 @@ class CinderClient(object):
 
     def _negotiate(self):
         """After a 406: take the highest version both sides speak."""
-        while True:
-            transport = self.transport
-            try:
-                server = _retry.call(transport.max_microversion, sleep=self._sleep)
-                break
-            except StaleSession:
-                self._connect_in_full(transport)
+        server = self._on_working_transport(
+            lambda transport: _retry.call(transport.max_microversion, sleep=self._sleep))
         self._negotiated = True
         if server is None:
             self.microversion = "3.0"

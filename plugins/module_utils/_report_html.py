@@ -148,8 +148,9 @@ def _flags(volume, axis):
     flags = (("newest_good", "newest-good", "M%s 1 v22"), ("newest_verified", "newest-verified", "M%s 3 v18"))
     for key, kind, shape in flags:
         snap = volume.get(key)
-        if snap and created(snap):
-            x = axis.x(axis.age_hours(created(snap))) + 1
+        when = created(snap) if snap else None
+        if when:
+            x = axis.x(axis.age_hours(when)) + 1
             parts.append('<path class="flag %s" d="%s"><title>%s: %s (%s old)</title></path>' % (
                 kind, shape % x, kind.replace("-", " "), escape(str(snap.get("name"))), escape(str(snap.get("age")))))
     return parts

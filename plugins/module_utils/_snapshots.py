@@ -204,15 +204,11 @@ class Snapshots(object):
             return "accepted" if current is None or current.get("status") in ("deleting", "deleted") else None
         return _retry.call(send, repeatable=False, look=look, sleep=self._sleep)
 
-    def volume_message(self, volume_id):
-        """Cinder's newest user message about a volume (why it failed), if any."""
-        return self.user_message(volume_id)
-
     def wait_volume_available(self, volume, timeout, **clock):
         name = volume_label(volume["id"], volume.get("name"))
         return _waiting.wait_for(lambda: self.get_volume(volume["id"]),
                                  _waiting.BecomesAvailable(name, kind="volume",
-                                                           reason=lambda v: self.volume_message(v["id"])),
+                                                           reason=lambda v: self.user_message(v["id"])),
                                  timeout, known=volume, **clock)[0]
 
     def wait_volume_deleted(self, volume, timeout, **clock):
@@ -286,7 +282,7 @@ class Snapshots(object):
         return self.find_on_volume(volume_id, name), volume_id
 
     def user_message(self, snapshot_id):
-        """Cinder's newest user message about a snapshot (why an action failed), if any."""
+        """Cinder's newest user message about a snapshot or volume (why an action failed), if any."""
         if not self.client.supports("3.3"):
             return None
         try:
