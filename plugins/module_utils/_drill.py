@@ -337,8 +337,7 @@ class Drill(object):
             self.heartbeat.discard(test["id"])
             drill["result"] = "restored"
             return drill
-        self.record(snap["id"], drill["result"] == OK, drill["message"])
-        drill["verified_at"] = self._stamp()
+        drill["verified_at"] = self.record(snap["id"], drill["result"] == OK, drill["message"])
         if test is not None:
             self._cleanup_into(drill, test)
         return drill
@@ -364,8 +363,7 @@ class Drill(object):
                 drill["volume_id"] = snap["volume_id"]
                 drill["snapshot"].update(name=snap.get("name"), created_at=snap.get("created_at"))
                 if snap["metadata"].get(OWNER_KEY) == self.policy_name:
-                    self.record(snapshot_id, ok, message)
-                    drill["verified_at"] = self._stamp()
+                    drill["verified_at"] = self.record(snapshot_id, ok, message)
             self._cleanup_into(drill, test)
             drills.append(drill)
         return drills
@@ -381,9 +379,11 @@ class Drill(object):
                 drill["message"], test["id"], one_line(exc))
 
     def record(self, snapshot_id, ok, message):
-        """The result on the snapshot, in the reserved keys (a merge: the snapshot's other keys stay)."""
-        self.snapshots.merge_metadata(snapshot_id, {VERIFIED_AT_KEY: self._stamp(),
-                                                    VERIFY_RESULT_KEY: verify_result(ok, message)})
+        """The result on the snapshot, in the reserved keys (a merge: the snapshot's other keys stay); returns the
+        time recorded, so that what the task returns is what the snapshot says."""
+        stamp = self._stamp()
+        self.snapshots.merge_metadata(snapshot_id, {VERIFIED_AT_KEY: stamp, VERIFY_RESULT_KEY: verify_result(ok, message)})
+        return stamp
 
     def _stamp(self):
         return format_timestamp(datetime.fromtimestamp(int(self.now()), timezone.utc))
