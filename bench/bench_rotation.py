@@ -139,9 +139,10 @@ def remove_everything(p):
 
 # ---------------------------------------------------------------------------------------------------- the three ways
 
-def run_module(p, volume_ids):
+def run_module(p, volume_ids, keep=3):
+    """One rotation of ``volume_ids`` that must create one snapshot and prune one on each."""
     task = {"name": "rotate", "cinderops.snapshots.snapshot_rotation": {
-        "volumes": volume_ids, "policy_name": POLICY, "policy": {"keep_last": 3, "min_interval": "0h"},
+        "volumes": volume_ids, "policy_name": POLICY, "policy": {"keep_last": keep, "min_interval": "0h"},
         "max_workers": WORKERS, "cloud": p.cloud}}
     run = p.playbook([task])
     if not run.ok:

@@ -47,6 +47,9 @@ What the pieces do:
 - ``runs_wanted(default)``: N from $BENCH_RUNS (at least 5). ``median``, ``ratio(a, b)`` (a/b, 2 decimals),
   ``summarize(runs)``, ``md_table(headers, rows)``, ``write_results(name, data, markdown)`` (writes
   bench/results/<name>.json and .md), ``environment()`` (versions, cores, load).
+- ``service_cpu()`` (CPU seconds each local-cloud service has used: cinder-api, cinder-volume, ..., read from
+  /proc), ``cpu_delta(before, after)``, ``own_cpu()`` (CPU of this process's finished children: the playbooks),
+  ``linear_fit(xs, ys)`` (slope, intercept, R²).
 - ``volume_log_times(request_id, needle)``: timestamps of cinder-volume.log lines for a request id
   (e.g. when the backend finished a snapshot: "Create snapshot completed successfully").
 """
@@ -508,6 +511,59 @@ def volume_log_times(request_id, needle):
                 stamp = datetime.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f")
                 out.append(stamp.replace(tzinfo=_local_tz()).timestamp())
     return out
+
+
+# The local cloud's server processes, by what their command line shows (tests/cloud/localcloud.py starts them).
+SERVICES = (("cinder-api", "bin/cinder-api "), ("cinder-volume", "bin/cinder-volume "),
+            ("cinder-scheduler", "bin/cinder-scheduler "), ("keystone", "cinderops_keystone_wsgi"),
+            ("mariadb", "mariadbd "), ("rabbitmq", "beam.smp "))
+
+
+def service_cpu():
+    """CPU seconds (user + system) each local-cloud service has used so far, summed over its processes.
+
+    Take it before and after a run: the difference is what the run cost the cloud (other clients of the
+    cloud, if any, count too). Reads /proc; {} where there is none.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = dict((name, 0.0) for name, _unused in SERVICES)
+    for pid in filter(str.isdigit, os.listdir("/proc") if os.path.isdir("/proc") else []):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+            with open("/proc/%s/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        for name, needle in SERVICES:
+            if needle in cmdline + " ":
+                totals[name] += (int(fields[11]) + int(fields[12])) / float(tick)  # utime, stime
+                break
+    return totals
+
+
+def cpu_delta(before, after):
+    return dict((k, round(after.get(k, 0.0) - before.get(k, 0.0), 2)) for k in after)
+
+
+def own_cpu():
+    """CPU seconds of this process's finished children (ansible-playbook and its workers and modules)."""
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def linear_fit(xs, ys):
+    """Least squares ``y = slope * x + intercept``; returns (slope, intercept, r_squared)."""
+    n = float(len(xs))
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    sxy = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    slope = sxy / sxx
+    intercept = my - slope * mx
+    ss_tot = sum((y - my) ** 2 for y in ys)
+    ss_res = sum((y - (slope * x + intercept)) ** 2 for x, y in zip(xs, ys))
+    return slope, intercept, (1.0 - ss_res / ss_tot) if ss_tot else 1.0
 
 
 def _local_tz():

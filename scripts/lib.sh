@@ -83,7 +83,10 @@ export_for_lint() {
 export_tree() {
   local dest="$1"
   rm -rf "$dest" && mkdir -p "$dest" || return 1
-  (cd "$REPO" && git ls-files -z -co --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$dest" || return 1
+  # Files deleted in the work tree but not yet in the index are left out.
+  (cd "$REPO" && git ls-files -z -co --exclude-standard \
+     | while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done \
+     | tar --null -T - -cf -) | tar -xf - -C "$dest" || return 1
   (cd "$dest" && git init -q && git add -A) >/dev/null || return 1
   echo "$dest"
 }

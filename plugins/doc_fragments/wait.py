@@ -13,7 +13,9 @@ options:
       - Wait until the snapshot is C(available) after a create, or gone after a delete.
       - The wait fails at once when the snapshot lands in C(error) or C(error_deleting), or when the backend refuses
         a delete and the snapshot returns to C(available).
-      - Polling starts after 0.25 seconds and backs off to every 5 seconds.
+      - The first look comes 0.05 seconds after the request; each later pause is a quarter of the time already
+        waited, at least 0.1 and at most 2 seconds. So a fast backend is seen within 0.1 seconds of finishing, and
+        a slow one is asked at most 43 times in the first minute and 30 times a minute after that.
     type: bool
     default: true
   timeout:

@@ -40,74 +40,6 @@ options:
     type: list
     elements: dict
     required: true
-  policy:
-    description:
-      - The retention policy.
-      - Besides the keys below, a policy must have at least one C(keep_*) rule; an empty policy is refused, as restic
-        refuses it.
-    type: dict
-    required: true
-    suboptions:
-      keep_last:
-        description: Keep the N newest snapshots. V(-1) keeps all, V(0) or V(null) turns the rule off.
-        type: int
-      keep_hourly:
-        description: Keep the newest snapshot of each of the last N hours that have one.
-        type: int
-      keep_daily:
-        description: Keep the newest snapshot of each of the last N days that have one.
-        type: int
-      keep_weekly:
-        description: Keep the newest snapshot of each of the last N ISO weeks (Monday to Sunday) that have one.
-        type: int
-      keep_monthly:
-        description: Keep the newest snapshot of each of the last N months that have one.
-        type: int
-      keep_yearly:
-        description: Keep the newest snapshot of each of the last N years that have one.
-        type: int
-      keep_within:
-        description: Keep all snapshots within this duration (for example V(7d)) of the newest snapshot.
-        type: str
-      keep_within_hourly:
-        description: Keep the newest snapshot of every hour within this duration of the newest snapshot.
-        type: str
-      keep_within_daily:
-        description: Keep the newest snapshot of every day within this duration of the newest snapshot.
-        type: str
-      keep_within_weekly:
-        description: Keep the newest snapshot of every ISO week within this duration of the newest snapshot.
-        type: str
-      keep_within_monthly:
-        description: Keep the newest snapshot of every month within this duration of the newest snapshot.
-        type: str
-      keep_within_yearly:
-        description: Keep the newest snapshot of every year within this duration of the newest snapshot.
-        type: str
-      min_available:
-        description: Never keep fewer than this many available snapshots per volume; the newest pruned ones are kept back.
-        type: int
-        default: 1
-      min_interval:
-        description:
-          - A new snapshot is due when the newest available or creating snapshot is at least this old.
-          - Takes minutes as well as restic's units, as C(min) (V(50min)); C(m) is months.
-          - V(0h) means a new snapshot is always due.
-        type: str
-        default: 1h
-      timezone:
-        description: IANA time zone name in which hours, days, weeks, months and years are computed.
-        type: str
-        default: UTC
-      cleanup_errors:
-        description: Prune owned snapshots in status C(error) instead of only reporting them.
-        type: bool
-        default: false
-      name:
-        description:
-          - The policy name, used as the ownership marker C(cinderops:policy).
-          - Required unless O(policy_name) is given.
-        type: str
   now:
     description:
       - The reference time, as an ISO-8601 string or a datetime. A value without offset is UTC.
@@ -117,6 +49,8 @@ options:
     description:
       - The policy name (ownership marker). Overrides O(policy.name).
     type: str
+extends_documentation_fragment:
+  - cinderops.snapshots.retention_policy
 seealso:
   - name: restic forget
     description: The restic documentation of the policy this filter follows.
@@ -169,11 +103,16 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.cinderops.snapshots.plugins.module_utils._retention import (
     PolicyError,
     plan_retention,
+    policy_options,
 )
+
+_POLICY_SPEC = dict(policy=dict(type='dict', required=True, options=policy_options()))
 
 
 def _type_name(value):
@@ -188,6 +127,16 @@ def _type_name(value):
     return type(value).__name__
 
 
+def _validated(policy):
+    """The policy checked against the same definition as snapshot_rotation's argument spec, defaults filled in."""
+    result = ArgumentSpecValidator(_POLICY_SPEC).validate(dict(policy=dict(policy)))
+    if result.error_messages:
+        unsupported = [err for err in result.errors if isinstance(err, UnsupportedError)]
+        prefix = 'unsupported policy key ' if unsupported else ''
+        raise AnsibleFilterError('retention_plan: %s%s' % (prefix, '; '.join(result.error_messages)))
+    return result.validated_parameters['policy']
+
+
 def retention_plan(snapshots, policy=None, now=None, policy_name=None):
     """Return the retention plan for ``snapshots`` (see DOCUMENTATION)."""
     if isinstance(snapshots, (str, bytes)) or isinstance(snapshots, Mapping) or not isinstance(snapshots, (list, tuple)):
@@ -197,6 +146,7 @@ def retention_plan(snapshots, policy=None, now=None, policy_name=None):
         raise AnsibleFilterError('retention_plan: a policy (dict) is required, e.g. retention_plan({"name": "nightly", "keep_daily": 7})')
     if not isinstance(policy, Mapping):
         raise AnsibleFilterError('retention_plan: policy must be a dict, got %s' % _type_name(policy))
+    policy = _validated(policy)
     if policy_name is not None and not isinstance(policy_name, str):
         raise AnsibleFilterError('retention_plan: policy_name must be a string, got %s' % _type_name(policy_name))
     if now is None:

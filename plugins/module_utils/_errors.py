@@ -107,10 +107,11 @@ def request_id_of(resp):
 def quota_name(message):
     """Which quota a 413 is about, from Cinder's text ("Maximum number of snapshots allowed (10) exceeded")."""
     lowered = message.lower()
-    if "snapshot" in lowered:
-        return "snapshots"
+    # The gigabytes text names snapshots too ("Requested volume or snapshot exceeds allowed gigabytes quota").
     if "gigabyte" in lowered or "size" in lowered:
         return "gigabytes"
+    if "snapshot" in lowered:
+        return "snapshots"
     if "volume" in lowered:
         return "volumes"
     return None

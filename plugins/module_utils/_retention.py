@@ -97,7 +97,7 @@ from ansible_collections.cinderops.snapshots.plugins.module_utils._timeutil impo
 
 __all__ = [
     'OWNER_KEY', 'HOLD_KEY', 'HOLD_UNTIL_KEY', 'RESERVED_PREFIX',
-    'COUNT_RULES', 'WITHIN_RULES', 'POLICY_KEYS',
+    'COUNT_RULES', 'WITHIN_RULES', 'POLICY_KEYS', 'POLICY_OPTIONS', 'policy_options',
     'PolicyError', 'Policy', 'normalize_policy', 'apply_policy', 'plan_volume', 'plan_retention',
 ]
 
@@ -109,12 +109,29 @@ RESERVED_PREFIX = 'cinderops:'
 TIERS = ('hourly', 'daily', 'weekly', 'monthly', 'yearly')
 COUNT_RULES = ('keep_last',) + tuple('keep_' + t for t in TIERS)
 WITHIN_RULES = ('keep_within',) + tuple('keep_within_' + t for t in TIERS)
-OTHER_KEYS = ('min_available', 'min_interval', 'timezone', 'cleanup_errors', 'name')
-POLICY_KEYS = COUNT_RULES + WITHIN_RULES + OTHER_KEYS
 
-DEFAULT_MIN_AVAILABLE = 1
-DEFAULT_MIN_INTERVAL = '1h'
-DEFAULT_TIMEZONE = 'UTC'
+# The one definition of a policy's keys, in Ansible's argument-spec format: snapshot_rotation's argument spec
+# and the retention_plan filter's validation are built from it, and a unit test holds the policy doc fragment
+# (plugins/doc_fragments/retention_policy.py) to it. Semantics (ranges, durations, zones) are normalize_policy's.
+POLICY_OPTIONS = dict(
+    [(key, dict(type='int')) for key in COUNT_RULES]
+    + [(key, dict(type='str')) for key in WITHIN_RULES]
+    + [('min_available', dict(type='int', default=1)),
+       ('min_interval', dict(type='str', default='1h')),
+       ('timezone', dict(type='str', default='UTC')),
+       ('cleanup_errors', dict(type='bool', default=False)),
+       ('name', dict(type='str'))])
+POLICY_KEYS = tuple(POLICY_OPTIONS)
+
+DEFAULT_MIN_AVAILABLE = POLICY_OPTIONS['min_available']['default']
+DEFAULT_MIN_INTERVAL = POLICY_OPTIONS['min_interval']['default']
+DEFAULT_TIMEZONE = POLICY_OPTIONS['timezone']['default']
+
+
+def policy_options():
+    """A fresh copy of POLICY_OPTIONS for an argument spec (Ansible writes into the specs it is given)."""
+    return dict((key, dict(spec)) for key, spec in POLICY_OPTIONS.items())
+
 
 # statuses counted as "a snapshot exists or is on its way" for the due check
 _DUE_STATUSES = (AVAILABLE, CREATING)

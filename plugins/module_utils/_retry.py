@@ -56,7 +56,7 @@ class Backoff(object):
 
 
 RETRY = Backoff(first=0.5, ratio=1.0, floor=0.5, cap=4.0)
-POLL = Backoff(first=0.2, ratio=0.25, floor=0.1, cap=2.0)
+POLL = Backoff(first=0.05, ratio=0.25, floor=0.1, cap=2.0)
 
 
 def retryable(exc):

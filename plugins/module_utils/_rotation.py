@@ -14,8 +14,9 @@ many volumes in one process:
    of them (``_waiting.BatchWait``): the policy's snapshots created since the run's listing
    (``sort=created_at:desc``) while creates are pending, and those updated since the earliest
    pending delete (``sort=updated_at:desc``) while deletes are pending. When only a few snapshots
-   are still pending and the last listing was much larger, single GETs are cheaper (see
-   ``ITEMS_PER_GET``);
+   are still pending and the last listing was much larger, single GETs are cheaper, and after each
+   round the next one waits until the round's cost is a small share of cinder-api's time (see
+   ``GET_MS``);
 5. as soon as a volume's new snapshot is available and no concurrent run has an older one
    (``_converge``), the volume is planned again with it and its prunes are sent.
 
@@ -53,8 +54,16 @@ from ansible_collections.cinderops.snapshots.plugins.module_utils._validation im
 
 # Cinder's clocks and ours differ: the listing windows reach this far back (NTP keeps cloud hosts far closer).
 WINDOW_MARGIN = timedelta(seconds=60)
-# A listing item costs Cinder about 1/ITEMS_PER_GET of a single GET (measured: bench/results/rotation.md).
-ITEMS_PER_GET = 20
+# What a read costs cinder-api, in CPU milliseconds (measured on the local cloud: bench/results/scale.md,
+# "cost model"): a single GET, and a listing page by the number of snapshots it holds. So a listing of k
+# snapshots costs as much as (LIST_MS + ITEM_MS * k) / GET_MS single GETs: 1 for a few, 3.4 for 100;
+# single GETs are used when fewer snapshots are due than that.
+GET_MS = 5.8
+LIST_MS = 4.5
+ITEM_MS = 0.155
+# Poll rounds may take this share of one cinder-api core: after a round that cost c ms, the next comes no
+# sooner than c / POLL_SHARE ms later (0.4 s after a listing of 100 snapshots, 2 s at most).
+POLL_SHARE = 0.05
 # Windows are read in pages as large as Cinder serves: one page is a complete picture (see Rotation.window).
 WINDOW_PAGE = 1000
 FORCED = "force-deleted: it was in error_deleting (an admin's os-force_delete)"
@@ -389,9 +398,19 @@ class Rotation(object):
         self._window_size[kind] = len(seen)
         return seen, read <= WINDOW_PAGE
 
-    def singles_are_cheaper(self, kind, pending):
+    def singles_are_cheaper(self, kind, due):
         size = self._window_size[kind]
-        return size is not None and pending < 1 + size / ITEMS_PER_GET
+        return size is not None and due * GET_MS < listing_ms(size)
+
+
+def listing_ms(items):
+    """What a listing page of ``items`` snapshots costs cinder-api (CPU ms; see GET_MS)."""
+    return LIST_MS + ITEM_MS * items
+
+
+def round_gap(cost_ms):
+    """How long after a round that cost ``cost_ms`` the next may come (seconds; see POLL_SHARE)."""
+    return min(_waiting.POLL.cap, cost_ms / 1000.0 / POLL_SHARE)
 
 
 class _Apply(object):
@@ -407,6 +426,7 @@ class _Apply(object):
         # run -> [its available new snapshot, deadline, local time before which no window can judge it]
         self.rivals_pending = {}
         self.delete_since = {}  # tracked delete id -> Cinder's time when it was sent
+        self.round_cost = 0.0  # what this poll round's requests cost cinder-api (CPU ms)
         self.pool = None
 
     def run(self):
@@ -436,6 +456,8 @@ class _Apply(object):
         if due is None:
             wait(list(self.futures), return_when=FIRST_COMPLETED)
             return
+        if self.waiter.quiet_until is not None:
+            due = max(due, self.waiter.quiet_until)
         pause = due - self.rot.clock()
         if pause > 0:
             if self.futures:
@@ -451,6 +473,7 @@ class _Apply(object):
 
     def poll(self):
         self.rot.rounds += 1
+        self.round_cost = 0.0
         now = self.rot.clock()
         creates = [t for t in self.waiter.pending(_waiting.CREATE) if min(t.next_look, t.deadline) <= now]
         judgeable = any(not_before <= now for _own, _deadline, not_before in self.rivals_pending.values())
@@ -460,20 +483,24 @@ class _Apply(object):
         if deletes:
             since = min(self.delete_since[t.id] for t in self.waiter.pending(_waiting.DELETE)) - WINDOW_MARGIN
             self.observe(_waiting.DELETE, deletes, since)
+        self.waiter.pace(round_gap(self.round_cost))
 
     def observe(self, kind, due, since, force_listing=False):
         """One round for one kind: a listing window for every pending snapshot, or single GETs for the due ones."""
         window = None
         if not force_listing and self.rot.singles_are_cheaper(kind, len(due)):
+            self.round_cost += GET_MS * len(due)
             decided = self.waiter.observe(kind, dict((t.id, self.rot.snapshots.get(t.id)) for t in due),
                                           only=set(t.id for t in due))
         else:
             sent = self.rot.clock()
             window, complete = self.rot.window(kind, since)
+            self.round_cost += listing_ms(len(window))
             seen = dict(window)
             if not complete:
                 for item in self.waiter.pending(kind):
                     if item.id not in seen:
+                        self.round_cost += GET_MS
                         seen[item.id] = self.rot.snapshots.get(item.id)
             decided = self.waiter.observe(kind, seen)
         for item in decided:

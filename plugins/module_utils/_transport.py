@@ -217,6 +217,8 @@ class SdkTransport(object):
         cache = token_cache_factory(conn.session.auth) if token_cache_factory else None
         try:
             return cls(conn, token_cache=cache, config_files=_config_files(openstack))
+        except CinderopsError:
+            raise  # already worded (and typed: a ConnectionLost is retried), by _proxy
         except Exception as exc:  # logging in, the catalog, version discovery, a configured microversion
             raise translate_sdk_error(exc, "could not connect to Cinder")
 

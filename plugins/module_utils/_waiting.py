@@ -148,7 +148,9 @@ class BatchWait(object):
 
     Each tracked snapshot keeps the schedule it would have alone (first look after ``schedule.first``,
     then a pause of a quarter of the time it has waited, 0.1 to 2 s); a round is due when any snapshot's
-    next look is, and one listing serves every snapshot. Verdicts are the single waits' ones:
+    next look is, and one listing serves every snapshot. The caller may hold the next round back
+    (``pace``): what a round costs Cinder grows with the listing, so a large batch is asked less often.
+    Verdicts are the single waits' ones:
 
     * create: ``available`` is done; ``error``/``error_deleting``, vanishing or a delete is a failure;
     * delete: gone is done; ``error_deleting`` is a failure; ``available`` again means the backend
@@ -163,6 +165,11 @@ class BatchWait(object):
         self.clock = clock
         self.schedule = schedule
         self.tracked = {}
+        self.quiet_until = None
+
+    def pace(self, gap):
+        """No round before ``gap`` seconds from now (deadlines included: a verdict may come that much late)."""
+        self.quiet_until = self.clock() + gap
 
     def track(self, snapshot, kind, accepted=True):
         item = Tracked(snapshot, kind, self.clock(), self.timeout, accepted=accepted, schedule=self.schedule)
@@ -177,7 +184,8 @@ class BatchWait(object):
         pending = self.pending()
         if not pending:
             return None
-        return min(min(t.next_look, t.deadline) for t in pending)
+        due = min(min(t.next_look, t.deadline) for t in pending)
+        return due if self.quiet_until is None else max(due, self.quiet_until)
 
     def observe(self, kind, seen, only=None):
         """A round's answer for the pending snapshots of ``kind`` (or only those with ids in ``only``).

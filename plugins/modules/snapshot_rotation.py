@@ -58,27 +58,6 @@ options:
       - At most 255 characters.
     type: str
     required: true
-  policy:
-    description:
-      - The retention rules, as for the P(cinderops.snapshots.retention_plan#filter) filter. A snapshot is kept if any rule
-        keeps it. At least one C(keep_*) rule is required.
-      - C(keep_last), C(keep_hourly), C(keep_daily), C(keep_weekly), C(keep_monthly), C(keep_yearly) (integers);
-        keep the newest snapshot of each of the last N periods (hours, days, ISO weeks, months, years) that have one;
-        V(-1) means unlimited.
-      - C(keep_within) (duration such as V(7d) or V(1y2m3d4h), m = months) keeps every snapshot within that duration
-        of the newest snapshot, not of now. C(keep_within_hourly) ... C(keep_within_yearly) keep the newest snapshot
-        of each period within the duration.
-      - C(min_available) (integer, default V(1)) - never fewer available owned snapshots per volume.
-      - C(min_interval) (duration, default V(1h); V(0h) means always) - a new snapshot is due only when the newest
-        owned available or creating snapshot is at least this old. Unlike restic's rules it also takes minutes, as
-        C(min) (V(50min), V(1h30min)). Set it a little under the schedule's period (V(50min) for hourly, V(20h) for
-        daily), because a run that starts a few seconds earlier in its period than the last one (timer accuracy, a
-        slow previous run) would otherwise find the newest snapshot too young and skip. C(m) is months.
-      - C(timezone) (IANA name, default V(UTC)) - the zone in which days, weeks, months and years are counted.
-      - C(cleanup_errors) (boolean) is the same as O(cleanup_errors). C(name), if given, must equal O(policy_name).
-      - A bad policy fails the task before any request is made.
-    type: dict
-    required: true
   name_format:
     description:
       - The name of each new snapshot. C(strftime) codes are filled in with the rotation's start time in UTC;
@@ -156,6 +135,7 @@ options:
     type: int
     default: 180
 extends_documentation_fragment:
+  - cinderops.snapshots.retention_policy
   - cinderops.snapshots.cloud
   - cinderops.snapshots.wait
   - cinderops.snapshots.attributes.ALL
@@ -398,6 +378,7 @@ from ansible_collections.cinderops.snapshots.plugins.module_utils._module import
 from ansible_collections.cinderops.snapshots.plugins.module_utils._plan import check_approved, difference
 from ansible_collections.cinderops.snapshots.plugins.module_utils._results import (
     failure_message, failures, rotation_diff, summarize)
+from ansible_collections.cinderops.snapshots.plugins.module_utils._retention import policy_options
 from ansible_collections.cinderops.snapshots.plugins.module_utils._rotation import Rotation
 from ansible_collections.cinderops.snapshots.plugins.module_utils._rotation_options import (
     DEFAULT_NAME_FORMAT, DEFAULT_WORKERS, RotationOptions)
@@ -411,7 +392,7 @@ class SnapshotRotationModule(CinderopsModule):
         volume_metadata=dict(type="dict"),
         all_volumes=dict(type="bool"),
         policy_name=dict(type="str", required=True),
-        policy=dict(type="dict", required=True),
+        policy=dict(type="dict", required=True, options=policy_options()),
         name_format=dict(type="str", default=DEFAULT_NAME_FORMAT),
         snapshot_metadata=dict(type="dict"),
         force=dict(type="bool", default=False),

@@ -318,7 +318,9 @@ def test_min_interval_in_minutes_serves_an_hourly_schedule(demo, tracker):
 
 def test_bad_input_fails_in_one_line_before_any_request(tracker):
     cases = [
-        (dict(policy={"keep_dayly": 3}), "policy: policy has unknown keys: keep_dayly"),
+        (dict(policy={"keep_dayly": 3}), "Unsupported parameters for (cinderops.snapshots.snapshot_rotation) module: "
+                                         "policy.keep_dayly. Supported parameters include: cleanup_errors, keep_daily"),
+        (dict(policy={"keep_daily": "seven"}), "argument 'keep_daily' is of type str found in 'policy'"),
         (dict(policy={}), "policy has no keep_"),
         (dict(policy={"keep_within": "2w"}), "invalid duration"),
         (dict(name_format="{vol}-%Y"), "unknown placeholder {vol}"),

@@ -37,3 +37,15 @@ def test_the_tarball_ships_no_generated_files_and_no_development_tools(tmp_path)
     leaked = [n for n in names if n.startswith((".ansible/", "bench", "scripts", ".local", ".ci", "tests/output"))
               or n.endswith((".pyc", ".plugin-cache.yaml", "pytest.ini")) or "__pycache__" in n]
     assert leaked == []
+
+
+def test_the_execution_environment_installs_this_release():
+    """The shipped execution-environment.yml names the tarball of galaxy.yml's version (bump both together)."""
+    import yaml
+    with open(os.path.join(REPO, "galaxy.yml")) as f:
+        galaxy = yaml.safe_load(f)
+    with open(os.path.join(REPO, "execution-environment.yml")) as f:
+        definition = yaml.safe_load(f)
+    tarball = "%s-%s-%s.tar.gz" % (galaxy["namespace"], galaxy["name"], galaxy["version"])
+    assert definition["dependencies"]["galaxy"]["collections"] == [{"name": "collections/" + tarball, "type": "file"}]
+    assert definition["additional_build_files"] == [{"src": "cinderops-snapshots-*.tar.gz", "dest": "collections"}]

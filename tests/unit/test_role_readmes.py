@@ -218,6 +218,7 @@ def test_every_role_variable_the_docs_name_exists():
     import re
     defined = _defined_names()
     docs = [os.path.join(REPO, "README.md")] + glob.glob(os.path.join(REPO, "docs", "**", "*.md"), recursive=True)
+    docs += glob.glob(os.path.join(REPO, "docs", "**", "*.rst"), recursive=True)  # the docsite guides
     docs += glob.glob(os.path.join(REPO, "roles", "*", "README*.md"))
     docs += glob.glob(os.path.join(REPO, "roles", "*", "meta", "*.yml"))
     docs += glob.glob(os.path.join(REPO, "examples", "**", "*.yml"), recursive=True)

@@ -94,7 +94,12 @@ def test_filter_accepts_tuples_and_empty_lists():
     ((SNAPSHOTS, {'keep_daily': 7}), {'now': NOW},
      r'^retention_plan: policy name is required: pass policy_name or set policy.name'),
     ((SNAPSHOTS, {'keep_daily': 7}), {'now': NOW, 'policy_name': 5}, r'^retention_plan: policy_name must be a string, got int$'),
-    ((SNAPSHOTS, dict(POLICY, keep_dialy=3)), {'now': NOW}, r'^retention_plan: policy has unknown keys: keep_dialy'),
+    ((SNAPSHOTS, dict(POLICY, keep_dialy=3)), {'now': NOW},
+     r'^retention_plan: unsupported policy key policy.keep_dialy. Supported parameters include: cleanup_errors, '),
+    ((SNAPSHOTS, dict(POLICY, keep_daily='seven')), {'now': NOW},
+     r"^retention_plan: argument 'keep_daily' is of type str found in 'policy'. and we were unable to convert to int"),
+    ((SNAPSHOTS, dict(POLICY, cleanup_errors='maybe')), {'now': NOW},
+     r"^retention_plan: argument 'cleanup_errors' is of type str .* convert to bool"),
     ((SNAPSHOTS, dict(POLICY, keep_within='1w')), {'now': NOW}, r"^retention_plan: keep_within: invalid duration '1w'"),
     ((SNAPSHOTS, dict(POLICY, timezone='Moon/Base')), {'now': NOW}, r"^retention_plan: timezone: unknown time zone 'Moon/Base'"),
     ((['a'], POLICY), {'now': NOW}, r'^retention_plan: snapshots\[0\] must be a dict, got str$'),
@@ -111,13 +116,26 @@ def test_documentation_is_valid_yaml():
     doc = yaml.safe_load(plugin.DOCUMENTATION)
     assert doc['name'] == 'retention_plan'
     assert doc['version_added'] == '1.0.0'
-    assert set(doc['options']) == {'_input', 'policy', 'now', 'policy_name'}
+    assert set(doc['options']) == {'_input', 'now', 'policy_name'}  # policy comes from the doc fragment
+    assert doc['extends_documentation_fragment'] == ['cinderops.snapshots.retention_policy']
     assert doc['positional'] == '_input, policy'
-    keys = set(doc['options']['policy']['suboptions'])
-    assert keys == {'keep_last', 'keep_hourly', 'keep_daily', 'keep_weekly', 'keep_monthly', 'keep_yearly',
-                    'keep_within', 'keep_within_hourly', 'keep_within_daily', 'keep_within_weekly',
-                    'keep_within_monthly', 'keep_within_yearly', 'min_available', 'min_interval', 'timezone',
-                    'cleanup_errors', 'name'}
     examples = yaml.safe_load(plugin.EXAMPLES)
     assert isinstance(examples, list) and examples
     assert '_value' in yaml.safe_load(plugin.RETURN)
+
+
+@pytest.mark.parametrize('kind, name', [('filter', 'cinderops.snapshots.retention_plan'),
+                                        ('module', 'cinderops.snapshots.snapshot_rotation')])
+def test_ansible_doc_shows_every_policy_key_as_a_typed_suboption(kind, name):
+    import json
+    import os
+    import subprocess
+    import sys
+    from ansible_collections.cinderops.snapshots.plugins.module_utils._retention import POLICY_OPTIONS
+    doc_cmd = os.path.join(os.path.dirname(sys.executable), 'ansible-doc')
+    res = subprocess.run([doc_cmd, '-t', kind, '--json', name], capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    policy = json.loads(res.stdout)[name]['doc']['options']['policy']
+    assert policy['required'] is True and policy['type'] == 'dict'
+    got = dict((key, (doc['type'], doc.get('default'))) for key, doc in policy['suboptions'].items())
+    assert got == dict((key, (spec['type'], spec.get('default'))) for key, spec in POLICY_OPTIONS.items())

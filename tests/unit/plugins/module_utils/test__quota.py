@@ -3,6 +3,8 @@
 """Quota arithmetic: room per quota, handed out in order, with the numbers when it runs out."""
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.cinderops.snapshots.plugins.module_utils._quota import (
     Ledger, over_quota_detail, room)
 
@@ -52,3 +54,21 @@ def test_a_413_explained_with_the_numbers():
     assert over_quota_detail(QUOTA, "snapshots", "project demo") == \
         "project demo snapshots: limit 10, in use 7, reserved 1"
     assert over_quota_detail(QUOTA, "volumes") is None
+
+
+@pytest.mark.parametrize("message, quota", [
+    # Cinder's own texts (cinder/exception.py: SnapshotLimitExceeded, VolumeSizeExceedsAvailableQuota,
+    # VolumeLimitExceeded, VolumeSizeExceedsLimit).
+    ("Maximum number of snapshots allowed (10) exceeded", "snapshots"),
+    ("Requested volume or snapshot exceeds allowed gigabytes quota. Requested 1G, quota is 10G and 10G has been "
+     "consumed.", "gigabytes"),
+    ("Requested volume or snapshot exceeds allowed gigabytes_lvm quota. Requested 1G, quota is 10G and 10G has been "
+     "consumed.", "gigabytes"),
+    ("Maximum number of volumes allowed (10) exceeded for quota 'volumes'.", "volumes"),
+    ("Requested volume size 5G is larger than maximum allowed limit 2G.", "gigabytes"),
+    ("Something else", None),
+])
+def test_the_quota_a_413_is_about(message, quota):
+    """The gigabytes text names snapshots too; it was reported as the snapshots quota."""
+    from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import quota_name
+    assert quota_name(message) == quota

@@ -789,3 +789,19 @@ def test_reason_strings_are_documented():
                    '``hold expired <value>``', '``min_available``', '``status <status>``', '``not kept by any rule``',
                    '``error cleanup``', '``not owned by policy <name>``'):
         assert reason in retention.__doc__
+
+
+def test_the_policy_doc_fragment_documents_the_one_definition():
+    """snapshot_rotation's argument spec and the filter validate from POLICY_OPTIONS; the docs must say the same."""
+    import yaml
+    from ansible_collections.cinderops.snapshots.plugins.doc_fragments.retention_policy import ModuleDocFragment
+    from ansible_collections.cinderops.snapshots.plugins.module_utils._retention import POLICY_OPTIONS
+    policy = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)['options']['policy']
+    documented = policy['suboptions']
+    assert list(documented) == list(POLICY_OPTIONS)
+    for key, spec in POLICY_OPTIONS.items():
+        doc = documented[key]
+        assert doc['type'] == spec['type'], key
+        assert doc.get('default') == spec.get('default'), key
+        text = ' '.join(doc['description'])
+        assert 'For example V(' in text or key in ('min_interval', 'cleanup_errors'), key

@@ -49,9 +49,9 @@ def test_the_schedules_grow_with_the_time_waited():
     assert [next(pauses) for _i in range(6)] == [0.5, 0.5, 1.0, 2.0, 4.0, 4.0]
     pauses = _retry.POLL.pauses()
     seq = [next(pauses) for _i in range(40)]
-    assert seq[:4] == [0.2, 0.1, 0.1, 0.1] and max(seq) == 2.0
+    assert seq[:4] == [0.05, 0.1, 0.1, 0.1] and max(seq) == 2.0
     # Documented worst case: at most this many polls in the first minute, and 30 a minute after that.
-    assert _retry.POLL.per_minute() == 42
+    assert _retry.POLL.per_minute() == 43
 
 
 def test_reads_are_retried_and_back_off():

@@ -397,7 +397,7 @@ def test_one_listing_per_round_whatever_the_number_of_volumes():
     assert windows(fake) == ["created_at:desc", "created_at:desc", "updated_at:desc"] and fake.gets == []
     # The new snapshots were made at 02:00:00 on Cinder's clock: their rivals are judged from 02:00:01 on.
     assert [e["at"] for e in fake.listings if e["sort"]][1] >= 1.0
-    assert clock.pauses[0] == 0.2
+    assert clock.pauses[0] == rot._waiting.POLL.first
 
 
 def test_slow_creation_times_out_per_snapshot_naming_it_and_prunes_nothing():
@@ -590,15 +590,48 @@ def test_wait_off_does_not_count_the_creating_snapshot():
 
 
 def test_few_pending_after_a_large_window_are_looked_at_one_by_one():
-    """The crossover: once the window is much larger than what is still pending, single GETs are cheaper."""
+    """The measured crossover: one slow create among 30 is looked at with single GETs, not 30-item listings."""
+    volumes = [vol("v%02d" % n, "vol-%02d" % n) for n in range(30)]
+    fake = FakeSnapshots(volumes, [s for v in volumes for s in history(v["id"], 1)])
+    fake.create_status["v00"] = "slow"
+    clock = FakeClock()
+    results = by_volume(rotate(fake, keep_last(1, min_interval="1h"), clock=clock, timeout=5))
+    assert "timed out" in results["v00"]["errors"][0]
+    assert all(not r["errors"] for vid, r in results.items() if vid != "v00")
+    # A 30-item window costs cinder-api as much as 1.6 single GETs: the slow one alone goes one by one.
+    assert rot.listing_ms(30) > rot.GET_MS > rot.listing_ms(5)
+    slow = [g for g in fake.gets if g == "new-1"]
+    assert len(slow) >= 3 and set(fake.gets) == {"new-1"}, fake.gets
+
+
+def test_a_small_window_is_cheaper_than_a_single_get():
+    """Measured: a listing of a few snapshots costs cinder-api less than a GET, so it is never replaced by GETs."""
     volumes = [vol("v%02d" % n, "vol-%02d" % n) for n in range(30)]
     fake = FakeSnapshots(volumes, [s for v in volumes for s in history(v["id"], 2)])
     fake.delete_outcome["v00-s1"] = "stuck"
-    clock = FakeClock()
-    (first,) = [r for r in rotate(fake, keep_last(1, min_interval="1h"), clock=clock, create=False, timeout=5)
+    (first,) = [r for r in rotate(fake, keep_last(1, min_interval="1h"), clock=FakeClock(), create=False, timeout=5)
                 if r["volume_id"] == "v00"]
     assert "timed out" in first["errors"][0]
-    assert windows(fake).count("updated_at:desc") == 1 and set(fake.gets) == {"v00-s1"}
+    # The deleted 29 leave the window; the stuck one is then followed by one-item listings.
+    assert fake.gets == [] and windows(fake).count("updated_at:desc") >= 3
+
+
+def test_rounds_are_paced_by_what_the_last_one_cost_cinder():
+    """A round that listed k snapshots holds the next back for listing_ms(k) / POLL_SHARE, at most 2 s."""
+    assert rot.round_gap(rot.listing_ms(100)) == pytest.approx((4.5 + 15.5) / 1000 / 0.05)
+    assert rot.round_gap(rot.GET_MS) == pytest.approx(0.116)
+    assert rot.round_gap(rot.listing_ms(5000)) == 2.0
+    volumes = [vol("v%03d" % n, "vol-%03d" % n) for n in range(100)]
+    fake = FakeSnapshots(volumes, [s for v in volumes for s in history(v["id"], 1)])
+    for v in volumes:
+        fake.create_status[v["id"]] = "slow"
+    clock = FakeClock()
+    rotate(fake, keep_last(1, min_interval="1h"), clock=clock, timeout=20)
+    listing_times = [entry["at"] for entry in fake.listings if entry["sort"]]
+    gaps = [round(b - a, 3) for a, b in zip(listing_times, listing_times[1:])]
+    assert gaps and min(gaps) >= rot.round_gap(rot.listing_ms(100)) - 1e-6, gaps
+    # 20 s of waiting for 100 snapshots: about 20 rounds instead of one every 0.1 to 2 s per snapshot.
+    assert len(listing_times) <= 25
 
 
 # ---------------------------------------------------------------------------------------------------- concurrent runs

@@ -342,3 +342,25 @@ def test_a_resumed_write_whose_connection_resets_raises_a_lost_connection():
     assert err.value.sent is True and "could not reach the cloud" in str(err.value)
     thread.join(5)
     server.close()
+
+
+def test_a_refused_login_is_a_lost_connection_worded_once(tmp_path, monkeypatch):
+    """Connecting in full re-raised _proxy's own error wrapped again: the prefix came twice, the class name leaked,
+    and a ConnectionLost became a plain error, so a refused login was never retried."""
+    import socket
+
+    import yaml
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: connections to it are refused
+    clouds = {"clouds": {"dead": {"auth": {"auth_url": "http://127.0.0.1:%d/v3" % port, "username": "u",
+                                           "password": "p", "project_name": "p", "user_domain_name": "Default",
+                                           "project_domain_name": "Default"}, "region_name": "RegionOne"}}}
+    path = tmp_path / "clouds.yaml"
+    path.write_text(yaml.safe_dump(clouds))
+    monkeypatch.setenv("OS_CLIENT_CONFIG_FILE", str(path))
+    with pytest.raises(_errors.ConnectionLost) as err:
+        _transport.SdkTransport.connect("dead", {})
+    message = str(err.value)
+    assert message.startswith("could not connect to Cinder: could not reach the cloud: ")
+    assert message.count("could not connect to Cinder") == 1 and "Error:" not in message

@@ -45,8 +45,8 @@ def test_available_after_a_few_polls_on_the_shared_schedule():
     (snap, waited), clk = run(statuses("creating", "creating", "available"), BecomesAvailable("s1"))
     assert snap["status"] == "available"
     pauses = POLL.pauses()
-    assert clk.sleeps == [next(pauses), next(pauses)] == [0.2, 0.1]
-    assert waited == pytest.approx(0.3)
+    assert clk.sleeps == [next(pauses), next(pauses)] == [0.05, 0.1]
+    assert waited == pytest.approx(0.15)
 
 
 def test_a_known_first_state_saves_the_first_request():
@@ -56,7 +56,7 @@ def test_a_known_first_state_saves_the_first_request():
         fetched.append(1)
         return {"id": "s1", "status": "available"}
     (snap, _waited), clk = run(fetch, BecomesAvailable("s1"), known={"id": "s1", "status": "creating"})
-    assert snap["status"] == "available" and fetched == [1] and clk.sleeps == [0.2]
+    assert snap["status"] == "available" and fetched == [1] and clk.sleeps == [0.05]
 
 
 def test_done_at_once_does_not_sleep():
@@ -68,7 +68,7 @@ def test_error_fails_fast_with_name_status_and_time():
     with pytest.raises(WaitFailed) as err:
         run(statuses("creating", "creating", "creating", "error"), BecomesAvailable("snap-x"))
     assert "snapshot snap-x is in status error" in str(err.value)
-    assert err.value.status == "error" and err.value.waited == pytest.approx(0.2 + 0.1 + 0.1)
+    assert err.value.status == "error" and err.value.waited == pytest.approx(0.05 + 0.1 + 0.1)
 
 
 @pytest.mark.parametrize("final", ["error", "error_deleting"])
@@ -171,8 +171,8 @@ def test_first_round_is_due_after_the_first_pause_of_the_youngest():
     clk.now += 5
     waiter.observe(CREATE, {"a": snap("a", "creating")})  # a has waited 5 s: its next look is 1.25 s away
     waiter.track(snap("b", "creating"), CREATE)
-    # b was just added: the round comes 0.2 s after it, not on a's slower schedule.
-    assert waiter.next_round() == pytest.approx(clk.now + 0.2)
+    # b was just added: the round comes 0.05 s after it, not on a's slower schedule.
+    assert waiter.next_round() == pytest.approx(clk.now + 0.05)
 
 
 def test_one_listing_settles_many_creates_and_fails_errors_fast():
@@ -255,5 +255,17 @@ def test_the_pause_grows_with_the_time_waited_up_to_the_cap():
         gaps.append(round(due - clk.now, 3))
         clk.now = due
         waiter.observe(CREATE, {"a": snap("a", "creating")})
-    assert gaps[0] == 0.2 and gaps[1] == 0.1 and max(gaps) == 2.0
+    assert gaps[0] == 0.05 and gaps[1] == 0.1 and max(gaps) == 2.0
     assert all(b >= a for a, b in zip(gaps[1:], gaps[2:]))
+
+
+def test_a_paced_round_waits_for_the_gap_even_when_a_snapshot_is_due():
+    clk = FakeClock()
+    waiter = batch(clk)
+    waiter.track(snap("a", "creating"), CREATE)
+    start = clk.now
+    assert waiter.next_round() == pytest.approx(start + POLL.first)
+    waiter.pace(1.5)
+    assert waiter.next_round() == pytest.approx(start + 1.5)  # a's own first look is held back
+    waiter.pace(0.0)
+    assert waiter.next_round() == pytest.approx(start + POLL.first)
