@@ -1,6 +1,6 @@
 # Copyright (c) 2026 cinderops.snapshots contributors
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Listing 5,000 snapshots: cinderops.snapshots.snapshot_info vs raw openstacksdk vs openstack.cloud.
+"""Listing 5,000 and 50,000 snapshots: cinderops.snapshots.snapshot_info vs raw openstacksdk vs openstack.cloud.
 
 Data: in a project of the benchmark's own, volume A has 3,500 snapshots (metadata bench=bulk) and volume B
 1,500 (metadata bench=hot): one real snapshot per volume made through the API, cloned in Cinder's database by
@@ -19,10 +19,15 @@ same probe). The like-for-like comparison is process to process: the module's ow
 interpreter start to exit, as the probe records it) against the SDK process's, measured the same way. The playbook's wall
 (which adds the ansible controller, including handing 5,000 results through it) is reported next to it.
 Peak RSS is the module process's own ru_maxrss. Requests are counted in the process (client side).
+
+At scale (issue 12): 45,000 more snapshots are seeded on volume A and list_all runs again, ours and the raw SDK
+only ($BENCH_INFO_LARGE sets the total, default 50,000), to show that the module's time stays a fraction of the
+SDK's and its memory stays flat.
 """
 from __future__ import annotations
 
 import math
+import os
 import sys
 import uuid
 
@@ -33,6 +38,11 @@ PAGE = 1000  # Cinder's osapi_max_limit (default), the largest page it serves
 COUNTS = {"a": 3500, "b": 1500}
 TARGET_WALL = 1.2
 TARGET_RSS_MB = 200
+# At scale (issue 12): list_all again at LARGE snapshots, ours against the raw SDK only (LARGE_RUNS each).
+LARGE = int(os.environ.get("BENCH_INFO_LARGE", 50000))
+LARGE_RUNS = 3
+TARGET_VS_SDK_AT_SCALE = 0.3   # ours <= 0.3x the raw SDK (process vs process), at both sizes
+TARGET_RSS_GROWTH = 1.3        # peak RSS at LARGE <= 1.3x the RSS at 5,000
 SCENARIOS = ("list_all", "by_volume", "by_metadata")
 TOOLS = ("ours", "raw sdk", "openstack.cloud")
 SDK_CODE = """
@@ -118,10 +128,43 @@ def main():
                         sys.stdout.write("  %s %s: %.2f s\n" % (tool, scenario, run.wall))
             sys.stdout.write("  iteration %d/%d done\n" % (i + 1, n))
             sys.stdout.flush()
-    report(n, env_before, runs, listed, floor)
+        large = {"ours": [], "raw sdk": []}
+        p.seed(t_a.id, LARGE - sum(COUNTS.values()), "%s-c" % tag)
+        for i in range(LARGE_RUNS):
+            for tool in (("ours", "raw sdk") if i % 2 == 0 else ("raw sdk", "ours")):
+                run, count = run_tool(p, tool, "list_all", vol_b)
+                if count != LARGE:
+                    raise SystemExit("%s listed %d snapshots, expected %d" % (tool, count, LARGE))
+                large[tool].append(run)
+                sys.stdout.write("  %s list_all at %d: %.2f s (process %.2f s, RSS %s MB)\n"
+                                 % (tool, LARGE, run.wall, run.module_s, run.maxrss_mb))
+                sys.stdout.flush()
+    report(n, env_before, runs, listed, floor, large)
 
 
-def report(n, env_before, runs, listed, floor_runs):
+def at_scale(runs, large):
+    """The list_all figures at 5,000 and at LARGE side by side, with issue 12's targets."""
+    points = [(sum(COUNTS.values()), runs[("ours", "list_all")], runs[("raw sdk", "list_all")]),
+              (LARGE, large["ours"], large["raw sdk"])]
+    rows, data, verdicts = [], [], []
+    for size, ours_runs, sdk_runs in points:
+        ours, sdk = bl.summarize(ours_runs), bl.summarize(sdk_runs)
+        ratio = bl.ratio(ours["module_s"], sdk["module_s"])
+        rows.append([size, len(ours_runs), ours["module_s"], sdk["module_s"], ratio, ours["wall"], ours["maxrss_mb"],
+                     sdk["maxrss_mb"], "%d + %d" % (ours["keystone"], ours["cinder"]),
+                     "%d + %d" % (sdk["keystone"], sdk["cinder"])])
+        data.append({"snapshots": size, "ours": _strip(ours), "raw_sdk": _strip(sdk), "ratio_process": ratio})
+        verdicts.append(("list_all at %d: ours <= %.1fx raw SDK (process vs process)" % (size, TARGET_VS_SDK_AT_SCALE),
+                         ratio is not None and ratio <= TARGET_VS_SDK_AT_SCALE,
+                         "%.2f s vs %.2f s = %.2fx" % (ours["module_s"], sdk["module_s"], ratio)))
+    small_rss, large_rss = data[0]["ours"]["maxrss_mb"], data[1]["ours"]["maxrss_mb"]
+    verdicts.append(("peak RSS at %d <= %.1fx the RSS at %d" % (LARGE, TARGET_RSS_GROWTH, points[0][0]),
+                     large_rss <= TARGET_RSS_GROWTH * small_rss,
+                     "%.1f MB vs %.1f MB = %.2fx" % (large_rss, small_rss, large_rss / small_rss)))
+    return rows, data, verdicts
+
+
+def report(n, env_before, runs, listed, floor_runs, large):
     floor = bl.summarize(floor_runs)
     rows, data_rows, verdicts = [], {}, []
     for scenario in SCENARIOS:
@@ -153,11 +196,15 @@ def report(n, env_before, runs, listed, floor_runs):
         verdicts.append(("%s: Cinder requests <= pages + 1 (%d pages of %d)" % (scenario, pages, PAGE),
                          ours["cinder"] <= pages + 1,
                          "%d Cinder + %d Keystone" % (ours["cinder"], ours["keystone"])))
+    scale_rows, scale_data, scale_verdicts = at_scale(runs, large)
+    verdicts += scale_verdicts
     env_after = bl.environment()
     data = {"benchmark": NAME, "runs_per_measurement": n, "environment": env_before,
             "loadavg_after": env_after["loadavg"], "floor": _strip(floor), "scenarios": data_rows,
+            "at_scale": scale_data,
             "targets": [{"target": t, "met": bool(m), "measured": v} for t, m, v in verdicts]}
-    md = ["# snapshot_info: 5,000 snapshots, vs raw openstacksdk and openstack.cloud.volume_snapshot_info", "",
+    md = ["# snapshot_info: 5,000 and %d snapshots, vs raw openstacksdk and openstack.cloud.volume_snapshot_info"
+          % LARGE, "",
           "Measured %s on %d cores (load %s before, %s after), Python %s, ansible-core %s, openstacksdk %s. "
           "Medians of %d runs. \"process\" = one python process from interpreter start to exit (ours and "
           "openstack.cloud: the module's own process; raw SDK: a script doing the same listing); \"playbook\" = "
@@ -171,6 +218,12 @@ def report(n, env_before, runs, listed, floor_runs):
                        "o.c RSS MB", "SDK RSS MB", "ours req", "SDK req", "o.c req"], rows),
           "by_metadata: openstack.cloud.volume_snapshot_info has no metadata filter; the raw SDK lists all 5,000 and "
           "filters in Python (its snapshot resource has no metadata query parameter).", "",
+          "At scale: list_all at 5,000 (the runs above) and at %d snapshots (%d more seeded; %d runs each of ours "
+          "and the raw SDK, alternating). The module streams each page to its output and keeps no page "
+          "bodies, so its memory should not grow with the count." % (LARGE, LARGE - sum(COUNTS.values()), LARGE_RUNS),
+          "",
+          bl.md_table(["snapshots", "runs", "ours process s", "raw SDK process s", "ours/SDK", "ours playbook s",
+                       "ours RSS MB", "SDK RSS MB", "ours req", "SDK req"], scale_rows),
           "Targets for ours:", "",
           bl.md_table(["target", "met", "measured"], [[t, "yes" if m else "**no**", v] for t, m, v in verdicts])]
     paths = bl.write_results(NAME, data, "\n".join(md))

@@ -36,6 +36,40 @@ def say(text):
     sys.stdout.flush()
 
 
+COST_CALLS = 40
+COST_SIZES = (1, 10, 50, 100, 200, 400)
+
+
+def module_constants():
+    """GET_MS, LIST_MS and ITEM_MS as plugins/module_utils/_rotation.py has them."""
+    import re
+    with open(os.path.join(bl.REPO, "plugins", "module_utils", "_rotation.py")) as f:
+        text = f.read()
+    return dict((k, float(re.search(r"^%s = ([0-9.]+)" % k, text, re.M).group(1))) for k in ("GET_MS", "LIST_MS", "ITEM_MS"))
+
+
+def cost_model(p):
+    """cinder-api CPU per read, measured: a single GET, and listings (the rotation's filter) of 1 to 400 snapshots."""
+    import json
+    bs = p.conn.block_storage
+    meta = json.dumps({rot.OWNER: rot.POLICY})
+    one = bs.get("/snapshots/detail", params={"metadata": meta, "limit": 1}).json()["snapshots"][0]["id"]
+
+    def per_call(func):
+        time.sleep(1)  # let the cloud settle
+        before = bl.service_cpu()
+        for _unused in range(COST_CALLS):
+            func()
+        return round(1000.0 * bl.cpu_delta(before, bl.service_cpu())["cinder-api"] / COST_CALLS, 2)
+
+    get_ms = per_call(lambda: bs.get("/snapshots/%s" % one))
+    lists = dict((k, per_call(lambda k=k: bs.get("/snapshots/detail", params={"metadata": meta, "limit": k})))
+                 for k in COST_SIZES)
+    slope, intercept, r2 = bl.linear_fit(list(lists), list(lists.values()))
+    return {"get_ms": get_ms, "list_ms": lists, "fit_list_ms": round(intercept, 2), "fit_item_ms": round(slope, 4),
+            "fit_r2": round(r2, 4), "calls_each": COST_CALLS, "module": module_constants()}
+
+
 def measure(p, volume_ids):
     """One run over ``volume_ids``: the Run, plus CPU seconds per service and of our own processes."""
     cloud0, own0 = bl.service_cpu(), bl.own_cpu()
@@ -44,12 +78,25 @@ def measure(p, volume_ids):
     return run, cloud, round(bl.own_cpu() - own0, 2)
 
 
+def busy_s(run):
+    """Time the module had at least one request in flight (the union of its requests' intervals)."""
+    total, end = 0.0, None
+    for t0, t1 in sorted((r["t0"], r["t1"]) for r in run.requests):
+        if end is None or t0 > end:
+            total += t1 - t0
+            end = t1
+        elif t1 > end:
+            total += t1 - end
+            end = t1
+    return round(total, 3)
+
+
 def point(size, samples):
     """The medians of one size's runs."""
     runs = [s[0] for s in samples]
     summary = bl.summarize(runs)
     cpu = dict((name, bl.median([s[1][name] for s in samples])) for name in samples[0][1])
-    http = bl.median([r.http_s for r in runs])
+    http = bl.median([busy_s(r) for r in runs])
     module = bl.median([r.module_s for r in runs])
     return {
         "volumes": size, "runs": len(runs), "wall": summary["wall"], "walls": summary["walls"],
@@ -75,6 +122,9 @@ def main():
             ids = [v.id for v in vols]
             setup_s = round(time.monotonic() - t0, 1)
             say("set-up: %d volumes with one owned snapshot each in %.0f s" % (len(ids), setup_s))
+            costs = cost_model(p)
+            say("cost model: GET %.1f ms, listing %.1f ms + %.3f ms per snapshot (cinder-api CPU)"
+                % (costs["get_ms"], costs["fit_list_ms"], costs["fit_item_ms"]))
             warm = rot.run_module(p, ids[:min(SIZES)], keep=1)
             say("warm-up at %d volumes: %.1f s (not counted)" % (min(SIZES), warm.wall))
             for size in sorted(SIZES):
@@ -90,10 +140,10 @@ def main():
                 points.append(point(size, samples))
         finally:
             rot.remove_everything(p)
-    report(env_before, points, setup_s, warm)
+    report(env_before, points, setup_s, warm, costs)
 
 
-def report(env_before, points, setup_s, warm):
+def report(env_before, points, setup_s, warm, costs):
     xs = [pt["volumes"] for pt in points]
     wall_fit = bl.linear_fit(xs, [pt["wall"] for pt in points])
     req_fit = bl.linear_fit(xs, [pt["requests"] for pt in points])
@@ -117,7 +167,7 @@ def report(env_before, points, setup_s, warm):
         "setup_s": setup_s, "warmup_wall": warm.wall, "points": points,
         "fit": {"wall": dict(zip(("slope_s_per_volume", "intercept_s", "r2"), [round(v, 4) for v in wall_fit])),
                 "requests": dict(zip(("slope_per_volume", "intercept", "r2"), [round(v, 4) for v in req_fit]))},
-        "rss_growth_mb": rss_growth,
+        "rss_growth_mb": rss_growth, "cost_model": costs,
         "targets": [{"target": t, "met": bool(m), "measured": v} for t, m, v in targets],
     }
     rows = [[pt["volumes"], pt["wall"], pt["wall_per_volume"], pt["requests"], pt["requests_per_volume"],
@@ -152,6 +202,23 @@ def report(env_before, points, setup_s, warm):
         "Targets:",
         "",
         bl.md_table(["target", "met", "measured"], [[t, "yes" if m else "**no**", v] for t, m, v in targets]),
+        "## Cost model",
+        "",
+        "What a read costs cinder-api, in CPU milliseconds per call (%d calls each, from /proc): a single "
+        "`GET /snapshots/<id>`, and `GET /snapshots/detail` with the rotation's ownership filter and `limit=k`. "
+        "The rotation paces its poll rounds by these figures and uses single GETs only where they cost less "
+        "(`GET_MS`, `LIST_MS`, `ITEM_MS` in plugins/module_utils/_rotation.py, shown for comparison)."
+        % costs["calls_each"],
+        "",
+        bl.md_table(["read", "cinder-api CPU ms"],
+                    [["GET one snapshot", costs["get_ms"]]]
+                    + [["listing of %d" % k, v] for k, v in sorted(costs["list_ms"].items())]),
+        "Fit: a listing costs %.2f ms + %.4f ms per snapshot (R² %.3f), so it costs as much as one GET at %.0f "
+        "snapshots. The module's constants: GET %.1f ms, listing %.1f ms + %.3f ms per snapshot."
+        % (costs["fit_list_ms"], costs["fit_item_ms"], costs["fit_r2"],
+           (costs["get_ms"] - costs["fit_list_ms"]) / costs["fit_item_ms"] if costs["fit_item_ms"] else 0,
+           costs["module"]["GET_MS"], costs["module"]["LIST_MS"], costs["module"]["ITEM_MS"]),
+        "",
     ]
     paths = bl.write_results(NAME, data, "\n".join(md))
     print("\n".join(md))

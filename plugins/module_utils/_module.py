@@ -19,7 +19,7 @@ import traceback
 import uuid
 from contextlib import redirect_stdout
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, _load_params
 from ansible.module_utils.common.parameters import remove_values
 
 from ansible_collections.cinderops.snapshots.plugins.module_utils import _client, _transport
@@ -92,6 +92,25 @@ def connection_options(params):
     return cloud, options
 
 
+def without_crashing_sub_specs(spec, given):
+    """``spec``, minus the suboptions of any dict option that was ``given`` a number or a boolean.
+
+    ansible-core (2.17 to 2.21) looks into such a value for fallbacks before it checks its type, and the
+    module dies with a TypeError traceback (``policy: 3``). Without the suboptions, Ansible refuses the
+    value in its usual words ("argument 'policy' is of type int and we were unable to convert to dict").
+    """
+    guarded = dict(spec)
+    for name, option in spec.items():
+        if not option.get("options"):
+            continue
+        values = [given.get(key) for key in [name] + list(option.get("aliases") or [])]
+        if option.get("type") == "list":
+            values = [item for value in values if isinstance(value, list) for item in value]
+        if any(isinstance(value, (bool, int, float)) for value in values):
+            guarded[name] = dict((k, v) for k, v in option.items() if k != "options")
+    return guarded
+
+
 class CinderopsModule(object):
     """Base class: ``argument_spec`` and ``module_kwargs`` per module, ``run()`` does the work."""
 
@@ -105,7 +124,11 @@ class CinderopsModule(object):
         # module_defaults work; modules that never wait ignore them (wait_options = False).
         spec.update(wait_argument_spec())
         spec.update(self.argument_spec)
-        self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
+        try:
+            self.ansible = AnsibleModule(argument_spec=spec, supports_check_mode=True, **self.module_kwargs)
+        except TypeError:  # ansible-core's crash on a scalar for a dict option (see without_crashing_sub_specs)
+            self.ansible = AnsibleModule(argument_spec=without_crashing_sub_specs(spec, _load_params()),
+                                         supports_check_mode=True, **self.module_kwargs)
         self.params = self.ansible.params
         self._mask_cloud_secrets(self.params.get("cloud"))
         self.check_mode = self.ansible.check_mode

@@ -112,3 +112,24 @@ SID = "2bb856e1-b3d8-4432-a858-09e4ce939389"
 def test_metadata_bad_input(args, expect, capsys):
     code, out = run_module(snapshot_metadata.SnapshotMetadataModule, args, capsys)
     assert code == 1 and expect in out["msg"]
+
+
+@pytest.mark.parametrize("policy", [3, 2.5, True])
+def test_a_scalar_policy_is_refused_in_ansibles_words_not_a_traceback(policy, capsys):
+    """ansible-core looked into a number given to a dict option with suboptions and died (found by the fuzzer)."""
+    from ansible_collections.cinderops.snapshots.plugins.modules import snapshot_rotation
+    args = {"policy_name": "p", "policy": policy, "volumes": ["v"]}
+    code, out = run_module(snapshot_rotation.SnapshotRotationModule, args, capsys)
+    assert code == 1 and out["failed"]
+    assert "argument 'policy' is of type" in out["msg"] and "unable to convert to dict" in out["msg"]
+    assert "most recent call last" not in json.dumps(out)
+
+
+def test_only_the_scalar_option_loses_its_suboptions():
+    spec = {"policy": {"type": "dict", "options": {"a": {"type": "int"}}},
+            "items": {"type": "list", "elements": "dict", "options": {"b": {}}, "aliases": ["entries"]},
+            "other": {"type": "dict", "options": {"c": {}}}}
+    guarded = _module.without_crashing_sub_specs(spec, given={"policy": 3, "entries": [{"b": 1}, 7], "other": {}})
+    assert "options" not in guarded["policy"] and "options" not in guarded["items"]
+    assert guarded["other"] is spec["other"] and spec["policy"]["options"]  # the original is left alone
+    assert _module.without_crashing_sub_specs(spec, given={"policy": {"a": 1}}) == spec
