@@ -73,13 +73,20 @@ print(json.dumps({"rotated": done}))
 
 # ---------------------------------------------------------------------------------------------------- set-up
 
-def make_volumes(p, count, prefix):
-    """``count`` volumes created at once, waited until all are available."""
+def make_volumes(p, count, prefix, batch=100):
+    """``count`` volumes, ``batch`` at a time (400 at once exhaust the local MariaDB's connections), available."""
     vols = []
-    for n in range(count):
-        vol = p.conn.block_storage.create_volume(size=1, name="%s-%03d" % (prefix, n))
-        p.volumes.append(vol.id)
-        vols.append(vol)
+    for start in range(0, count, batch):
+        for n in range(start, min(count, start + batch)):
+            vol = p.conn.block_storage.create_volume(size=1, name="%s-%03d" % (prefix, n))
+            p.volumes.append(vol.id)
+            vols.append(vol)
+        wait_available(p, vols)
+    return vols
+
+
+def wait_available(p, vols):
+    count = len(vols)
     wanted = set(v.id for v in vols)
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:

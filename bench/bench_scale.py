@@ -36,7 +36,7 @@ def say(text):
     sys.stdout.flush()
 
 
-COST_CALLS = 40
+COST_CALLS = 60
 COST_SIZES = (1, 10, 50, 100, 200, 400)
 
 

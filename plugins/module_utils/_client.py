@@ -18,6 +18,7 @@ import functools
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from email.utils import parsedate_to_datetime
 
 from ansible_collections.cinderops.snapshots.plugins.module_utils import _retry
@@ -178,42 +179,62 @@ class CinderClient(object):
             return None
         return resp.json()
 
-    def pages(self, path, key, action, params=None, limit=None, marker=None, page_size=PAGE_SIZE):
+    def pages(self, path, key, action, params=None, limit=None, marker=None, page_size=PAGE_SIZE, prefetch=False):
         """Every item of a paginated collection, one page in memory at a time.
 
         The next page is asked for with ``marker=<last id>`` and the original query, not by the
         link's own URL: behind a proxy Cinder may hand back an internal host. ``limit`` caps the
         total. A marker that was deleted meanwhile (Cinder answers 404) is replaced by the item
         before it, and what the page had already given is not given twice.
+
+        With ``prefetch``, the next page is asked for (in a second thread) while this one's items are
+        handed out, so the caller's work on a page overlaps Cinder's work on the next: for a caller
+        that reads everything. One that stops early has paid for one page it did not read.
         """
         params = dict(params or {})
         count = 0
         given = set()  # ids of the last page: a step back to an earlier marker repeats some of them
         backups = []
-        while True:
+
+        def fetch(marker, taken):
             page_params = dict(params)
-            page_params["limit"] = page_size if limit is None else min(page_size, limit - count)
+            page_params["limit"] = page_size if limit is None else min(page_size, limit - taken)
             if marker:
                 page_params["marker"] = marker
-            resp = self.request("GET", path, action, expect=(200, 404) if marker else (200,), params=page_params)
-            if resp.status_code == 404:
-                if not backups:
-                    raise explain_http_error(action, resp, self.microversion)
-                marker = backups.pop()
-                continue
-            body = resp.json()
-            page = body.get(key) or []
-            has_next = any(link.get("rel") == "next" for link in body.get(key + "_links") or [])
-            del body, resp
-            for item in page:
-                if item.get("id") not in given:
+            return self.request("GET", path, action, expect=(200, 404) if marker else (200,), params=page_params)
+
+        pool = ThreadPoolExecutor(max_workers=1) if prefetch else None
+        ahead = None
+        try:
+            while True:
+                resp = ahead.result() if ahead is not None else fetch(marker, count)
+                ahead = None
+                if resp.status_code == 404:
+                    if not backups:
+                        raise explain_http_error(action, resp, self.microversion)
+                    marker = backups.pop()
+                    continue
+                body = resp.json()
+                page = body.get(key) or []
+                has_next = any(link.get("rel") == "next" for link in body.get(key + "_links") or [])
+                del body, resp
+                new = [item for item in page if item.get("id") not in given]
+                last = not page or not has_next or (limit is not None and count + len(new) >= limit)
+                if not last:
+                    given = set(item["id"] for item in page)
+                    backups = [item["id"] for item in page[:-1]]
+                    marker = page[-1]["id"]
+                    if pool is not None:
+                        ahead = pool.submit(fetch, marker, count + len(new))
+                del page
+                for item in new:
                     count += 1
                     yield item
-            if not page or not has_next or (limit is not None and count >= limit):
-                return
-            given = set(item["id"] for item in page)
-            backups = [item["id"] for item in page[:-1]]
-            marker = page[-1]["id"]
+                if last:
+                    return
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=False)
 
     def list_all(self, path, key, action, params=None, limit=None, marker=None):
         return list(self.pages(path, key, action, params=params, limit=limit, marker=marker))

@@ -238,8 +238,8 @@ class Snapshots(object):
         return normalize(body["snapshot"]) if body else None
 
     def iterate(self, filters=None, all_projects=False, details=True, sort=None, limit=None, marker=None,
-                sort_key=None, sort_dir=None, page_size=None):
-        """Snapshots one page at a time (memory stays flat however many there are)."""
+                sort_key=None, sort_dir=None, page_size=None, prefetch=False):
+        """Snapshots one page at a time (memory stays flat however many there are); see CinderClient.pages."""
         params = dict(filters or {})
         if all_projects:
             params["all_tenants"] = "1"
@@ -248,6 +248,8 @@ class Snapshots(object):
                 params[key] = value
         path = "/snapshots/detail" if details else "/snapshots"
         extra = {"page_size": page_size} if page_size else {}
+        if prefetch:
+            extra["prefetch"] = True
         for raw in self.client.pages(path, "snapshots", "could not list snapshots", params=params, limit=limit,
                                      marker=marker, **extra):
             yield normalize(raw)

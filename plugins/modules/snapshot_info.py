@@ -227,7 +227,7 @@ class SnapshotInfoModule(CinderopsModule):
         found = snapshots.iterate(filters, all_projects=all_projects, details=self.params["details"],
                                   sort=wanted["sort"], limit=None if wanted["name"] else limit,
                                   marker=wanted["marker"], sort_key=self.params["sort_key"],
-                                  sort_dir=self.params["sort_dir"])
+                                  sort_dir=self.params["sort_dir"], prefetch=not wanted["name"])
         if wanted["name"]:
             found = (s for s in found if s["name"] == wanted["name"])
         return islice(found, limit) if limit is not None else found

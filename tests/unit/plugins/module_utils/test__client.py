@@ -217,3 +217,38 @@ def test_a_marker_the_user_gave_that_is_gone_is_an_error():
     client, _made = client_with(resumed, FakeFull())
     with pytest.raises(_errors.ApiError, match="404"):
         list(client.pages("/snapshots/detail", "snapshots", "list", marker="m"))
+
+
+def _three_pages():
+    return [Resp(200, '{"snapshots": [{"id": "a"}, {"id": "b"}], "snapshots_links": [{"rel": "next"}]}'),
+            Resp(200, '{"snapshots": [{"id": "c"}, {"id": "d"}], "snapshots_links": [{"rel": "next"}]}'),
+            Resp(200, '{"snapshots": [{"id": "e"}]}')]
+
+
+def test_prefetch_asks_for_the_next_page_while_this_one_is_handed_out():
+    """Issue 12: snapshot_info's work on a page overlaps Cinder's on the next (50,000 snapshots: 51 pages)."""
+    import time
+    resumed = FakeResumed(*_three_pages())
+    client, _made = client_with(resumed, FakeFull())
+    seen = []
+    for item in client.pages("/snapshots/detail", "snapshots", "list", page_size=2, prefetch=True):
+        deadline = time.monotonic() + 2
+        while item["id"] in ("a", "c") and len(resumed.sent) < {"a": 2, "c": 3}[item["id"]]:
+            assert time.monotonic() < deadline, "the next page was not asked for while this one was handed out"
+            time.sleep(0.001)
+        seen.append(item["id"])
+    assert seen == ["a", "b", "c", "d", "e"] and len(resumed.sent) == 3  # the last page asks for nothing more
+
+
+def test_prefetch_keeps_the_limit_and_the_deleted_marker_step_back():
+    resumed = FakeResumed(*_three_pages())
+    client, _made = client_with(resumed, FakeFull())
+    got = [i["id"] for i in client.pages("/snapshots/detail", "snapshots", "list", page_size=2, limit=4,
+                                         prefetch=True)]
+    assert got == ["a", "b", "c", "d"] and len(resumed.sent) == 2  # no page beyond the limit
+    pages = [Resp(200, '{"snapshots": [{"id": "a"}, {"id": "b"}, {"id": "c"}], "snapshots_links": [{"rel": "next"}]}'),
+             Resp(404, '{"itemNotFound": {"message": "Snapshot c could not be found."}}'),
+             Resp(200, '{"snapshots": [{"id": "d"}]}')]
+    client, _made = client_with(FakeResumed(*pages), FakeFull())
+    got = [i["id"] for i in client.pages("/snapshots/detail", "snapshots", "list", page_size=3, prefetch=True)]
+    assert got == ["a", "b", "c", "d"]
