@@ -70,6 +70,14 @@ def cost_model(p):
             "fit_r2": round(r2, 4), "calls_each": COST_CALLS, "module": module_constants()}
 
 
+def crossover(costs):
+    """Where a listing starts to cost more than one GET, in words."""
+    if costs["fit_list_ms"] >= costs["get_ms"] or costs["fit_item_ms"] <= 0:
+        return "one GET costs less than any listing"
+    return "a listing costs more than one GET from %.0f snapshots on" % (
+        (costs["get_ms"] - costs["fit_list_ms"]) / costs["fit_item_ms"])
+
+
 def measure(p, volume_ids):
     """One run over ``volume_ids``: the Run, plus CPU seconds per service and of our own processes."""
     cloud0, own0 = bl.service_cpu(), bl.own_cpu()
@@ -213,10 +221,9 @@ def report(env_before, points, setup_s, warm, costs):
         bl.md_table(["read", "cinder-api CPU ms"],
                     [["GET one snapshot", costs["get_ms"]]]
                     + [["listing of %d" % k, v] for k, v in sorted(costs["list_ms"].items())]),
-        "Fit: a listing costs %.2f ms + %.4f ms per snapshot (R² %.3f), so it costs as much as one GET at %.0f "
-        "snapshots. The module's constants: GET %.1f ms, listing %.1f ms + %.3f ms per snapshot."
-        % (costs["fit_list_ms"], costs["fit_item_ms"], costs["fit_r2"],
-           (costs["get_ms"] - costs["fit_list_ms"]) / costs["fit_item_ms"] if costs["fit_item_ms"] else 0,
+        "Fit: a listing costs %.2f ms + %.4f ms per snapshot (R² %.3f); %s. The module's constants: GET %.1f ms, "
+        "listing %.1f ms + %.3f ms per snapshot."
+        % (costs["fit_list_ms"], costs["fit_item_ms"], costs["fit_r2"], crossover(costs),
            costs["module"]["GET_MS"], costs["module"]["LIST_MS"], costs["module"]["ITEM_MS"]),
         "",
     ]

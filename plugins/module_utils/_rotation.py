@@ -56,11 +56,11 @@ from ansible_collections.cinderops.snapshots.plugins.module_utils._validation im
 WINDOW_MARGIN = timedelta(seconds=60)
 # What a read costs cinder-api, in CPU milliseconds (measured on the local cloud: bench/results/scale.md,
 # "cost model"): a single GET, and a listing page by the number of snapshots it holds. So a listing of k
-# snapshots costs as much as (LIST_MS + ITEM_MS * k) / GET_MS single GETs: 1 for a few, 3.4 for 100;
+# snapshots costs as much as (LIST_MS + ITEM_MS * k) / GET_MS single GETs: 1.2 for a few, 3.5 for 100;
 # single GETs are used when fewer snapshots are due than that.
-GET_MS = 5.8
-LIST_MS = 4.5
-ITEM_MS = 0.155
+GET_MS = 5.5
+LIST_MS = 6.5
+ITEM_MS = 0.13
 # Poll rounds may take this share of one cinder-api core: after a round that cost c ms, the next comes no
 # sooner than c / POLL_SHARE ms later (0.4 s after a listing of 100 snapshots, 2 s at most).
 POLL_SHARE = 0.05
