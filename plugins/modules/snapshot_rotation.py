@@ -28,7 +28,10 @@ description:
     so a retry never makes a duplicate.
   - The snapshots are listed once for the whole selection, filtered on the server by the ownership marker, and the
     volumes once for the project. While it waits, the rotation asks Cinder with one listing per poll round for all
-    its pending snapshots (the first after 0.2 s, then a quarter of the time waited, at most every 2 s).
+    its pending snapshots (each snapshot is first looked at after 0.05 s, then after a quarter of the time waited,
+    at most every 2 s), and a round waits until what the last one cost cinder-api is at most 5% of its time (0.4 s
+    after a listing of 100 snapshots); the few snapshots still pending after a large listing are looked at with
+    single GETs, which then cost Cinder less.
   - Two rotations of one policy over the same volumes at once (an AWX schedule and a cron entry, two AWX nodes)
     end as one would. Where both made a new snapshot, the run whose snapshot is younger deletes it and keeps the
     other run's (see C(notes)); a snapshot the other run is already deleting is waited for, not a failure.
