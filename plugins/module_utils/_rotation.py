@@ -449,15 +449,15 @@ class _Apply(object):
             self.written(future, *self.futures.pop(future))
         if finished:
             return
-        due = self.waiter.next_round()
+        due = self.waiter.next_round()  # paced by what the last round cost
         if self.rivals_pending:
             ready = min(not_before for _own, _deadline, not_before in self.rivals_pending.values())
+            if self.waiter.quiet_until is not None:
+                ready = max(ready, self.waiter.quiet_until)  # a round that judges rivals is paced too
             due = ready if due is None else min(due, ready)
         if due is None:
             wait(list(self.futures), return_when=FIRST_COMPLETED)
             return
-        if self.waiter.quiet_until is not None:
-            due = max(due, self.waiter.quiet_until)
         pause = due - self.rot.clock()
         if pause > 0:
             if self.futures:

@@ -356,6 +356,26 @@ def test_unknown_volume_fails_but_the_others_are_rotated(admin, tracker):
     assert made["status"] == "available" and snapshot_status(admin, made["id"]) == "available"
 
 
+def test_each_new_snapshot_has_its_own_deadline_in_the_batch_wait(admin, tracker):
+    """Issue 12, against the real cloud: one batch waits for every new snapshot, each with its own deadline. A
+    backend that is too slow (the test driver's slow-N) fails that volume alone, named, with nothing pruned on it;
+    the other volume's new snapshot is settled and its old one pruned in the same run."""
+    policy = unique("deadline")
+    fast, slow = tracker.volume(name=unique("fast")), tracker.volume(name=unique("slow-8"))
+    old = dict((v.id, tracker.snapshot(admin, v.id, name=unique("old"), metadata={OWNER: policy}).id)
+               for v in (fast, slow))
+    outcome, res = one(dict(volumes=[fast.id, slow.id], policy_name=policy, timeout=3,
+                            policy={"keep_last": 1, "min_interval": "0h"}, name_format="{volume}-%Y%m%dT%H%M%SZ"))
+    got = by_name(res)
+    tracker.snapshots.extend(v["created"]["id"] for v in got.values() if v["created"])
+    assert outcome == "failed" and res["msg"].startswith("snapshot rotation failed on 1 of 2 volume(s): ")
+    assert slow.name in res["msg"] and "timed out after 3." in res["msg"] and "to become available" in res["msg"]
+    assert got[slow.name]["pruned"] == [] and snapshot_status(admin, old[slow.id]) == "available"
+    assert got[fast.name]["created"]["status"] == "available" and not got[fast.name]["errors"]
+    assert ids(got[fast.name]["pruned"]) == {old[fast.id]}
+    wait_status(lambda: snapshot_status(admin, old[fast.id]), None, timeout=30)
+
+
 # ---------------------------------------------------------------------------------------------------- thread safety
 
 def _collection_path():
