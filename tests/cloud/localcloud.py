@@ -4,6 +4,7 @@
 """A real Keystone + Cinder on 127.0.0.1, for the collection's tests, benchmarks and demo.
 
     tests/cloud/cloud up        install what is missing, start, verify, write clouds.yaml
+    tests/cloud/cloud install   install the release's venv only (nothing starts)
     tests/cloud/cloud down      stop the processes this tool started (by pid)
     tests/cloud/cloud status    what runs, on which port, and where the logs are
     tests/cloud/cloud env       shell exports for OS_CLIENT_CONFIG_FILE
@@ -12,6 +13,12 @@
     tests/cloud/cloud unseed P                                   remove what seed made
     tests/cloud/cloud sql "STATEMENT"                            run SQL on the cinder database
     tests/cloud/cloud reset     down, then wipe the cloud's state (keeps the venv)
+
+    CINDEROPS_OPENSTACK_RELEASE=2025.1 tests/cloud/cloud up     that release's Cinder and Keystone (RELEASES)
+
+Each OpenStack release has its own server venv (.local/venv-cloud-RELEASE), installed with that
+release's constraints, so switching releases never reinstalls another. The cloud's data (its
+database) belongs to one release: switching resets it.
 
 Stock layout: MariaDB and RabbitMQ (Debian packages) as private instances,
 Keystone (fernet, gunicorn), cinder-volume, cinder-scheduler and cinder-api as the
@@ -41,9 +48,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 LOCAL = os.environ.get("CINDEROPS_LOCAL", os.path.join(REPO, ".local"))
 STATE = os.environ.get("CINDEROPS_CLOUD_DIR", os.path.join(LOCAL, "cloud"))
-VENV = os.environ.get("CINDEROPS_CLOUD_VENV", os.path.join(LOCAL, "venv-cloud"))
-CONSTRAINTS = os.path.join(HERE, "constraints.txt")
-SERVER_PACKAGES = ["cinder", "keystone", "keystonemiddleware", "gunicorn", "PyMySQL"]
+SERVER_PACKAGES = ["keystonemiddleware", "gunicorn", "PyMySQL"]
+
+# The releases the local cloud can run. "pythons": the server Python minors it installs and runs on
+# (checked here; the release's own tested runtimes are wider or narrower, see docs/development.md).
+# "constraints": the release's upper constraints (vendored), or for the current release a frozen working set.
+RELEASES = {
+    "2026.2": {"cinder": "29.0.0", "keystone": "30.0.0", "pythons": ("3.12", "3.13"),
+               "constraints": "releases/2026.2.txt", "extra": []},
+    "2025.1": {"cinder": "26.3.0", "keystone": "27.1.0", "pythons": ("3.12",),
+               "constraints": "releases/2025.1.txt", "extra": []},
+    # 2024.1's taskflow imports asyncore (gone in Python 3.12), and its services import pkg_resources
+    # (gone from setuptools 81).
+    "2024.1": {"cinder": "24.5.0", "keystone": "25.0.0", "pythons": ("3.11",),
+               "constraints": "releases/2024.1.txt", "extra": ["setuptools<81"]},
+}
+DEFAULT_RELEASE = "2026.2"
+RELEASE_VARIABLE = "CINDEROPS_OPENSTACK_RELEASE"
+RELEASE = DEFAULT_RELEASE   # set by choose_release() before anything is installed or started
+VENV = None
 DEBIAN_PACKAGES = {"mariadbd": "mariadb-server", "mariadb": "mariadb-client",
                    "/usr/lib/rabbitmq/bin/rabbitmq-server": "rabbitmq-server", "epmd": "erlang-base"}
 
@@ -266,19 +289,73 @@ def run(argv, service, env=None, timeout=300, input_text=None):
 
 # ---------------------------------------------------------------- installation
 
+def release_file():
+    return os.path.join(STATE, "release")
+
+
+def recorded_release():
+    """The release whose data the state directory holds (None before the first 'up')."""
+    try:
+        with open(release_file()) as f:
+            return f.read().strip() or None
+    except OSError:
+        return None
+
+
+def choose_release():
+    """The release to run: CINDEROPS_OPENSTACK_RELEASE, else the one that runs now, else the default.
+
+    An unknown name, or a release that does not install on the chosen Python, is refused here,
+    in one line, before anything is installed.
+    """
+    global RELEASE, VENV
+    wanted = os.environ.get(RELEASE_VARIABLE, "").strip()
+    supported = ", ".join(sorted(RELEASES, reverse=True))
+    if wanted and wanted not in RELEASES:
+        raise CloudError("%s=%s is not a release this cloud can run; supported: %s (default %s)"
+                         % (RELEASE_VARIABLE, wanted, supported, DEFAULT_RELEASE))
+    if not wanted:
+        running = recorded_release()
+        wanted = running if running in RELEASES and any(running_pid(s) for s in SERVICES) else DEFAULT_RELEASE
+    RELEASE = wanted
+    VENV = os.environ.get("CINDEROPS_CLOUD_VENV", os.path.join(LOCAL, "venv-cloud-" + RELEASE))
+    return RELEASE
+
+
+def python_minor(python):
+    try:
+        out = subprocess.run([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+                             capture_output=True, text=True, timeout=30, check=False).stdout.strip()
+    except OSError:
+        return None
+    return out or None
+
+
 def find_server_python():
-    """Python for the server venv: CINDEROPS_CLOUD_PYTHON, else 3.12, 3.13, else python3."""
+    """Python for the release's server venv: CINDEROPS_CLOUD_PYTHON, else the first of its Pythons found."""
+    pythons = RELEASES[RELEASE]["pythons"]
     wanted = os.environ.get("CINDEROPS_CLOUD_PYTHON")
-    candidates = [wanted] if wanted else []
+    if wanted:
+        minor = python_minor(wanted)
+        if minor is None:
+            raise CloudError("CINDEROPS_CLOUD_PYTHON=%s is not a Python that runs here; %s=%s needs Python %s"
+                             % (wanted, RELEASE_VARIABLE, RELEASE, " or ".join(pythons)))
+        if minor not in pythons:
+            raise CloudError("%s=%s does not install on Python %s (CINDEROPS_CLOUD_PYTHON=%s); it needs Python %s; "
+                             "supported releases: %s" % (RELEASE_VARIABLE, RELEASE, minor, wanted, " or ".join(pythons),
+                                                         ", ".join(sorted(RELEASES, reverse=True))))
+        return wanted
     pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    for minor in ("3.12", "3.13"):
+    candidates = []
+    for minor in pythons:
         candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", minor + ".*", "bin", "python" + minor)))
-        candidates.append("/usr/bin/python" + minor)
-    candidates.append(sys.executable)
+        candidates += [shutil.which("python" + minor) or "", "/usr/bin/python" + minor]
     for cand in candidates:
         if cand and os.path.exists(cand) and os.access(cand, os.X_OK):
             return cand
-    raise CloudError("venv: no Python 3.12/3.13 found; set CINDEROPS_CLOUD_PYTHON")
+    raise CloudError("%s=%s needs Python %s, which is not on this machine (pyenv or /usr/bin); set "
+                     "CINDEROPS_CLOUD_PYTHON, or choose another release: %s"
+                     % (RELEASE_VARIABLE, RELEASE, " or ".join(pythons), ", ".join(sorted(RELEASES, reverse=True))))
 
 
 def ensure_debian_packages():
@@ -296,14 +373,28 @@ def ensure_debian_packages():
     run(["apt-get", "install", "-y", "-qq", "--no-install-recommends"] + missing, "apt", env=env, timeout=900)
 
 
-def _constraints_digest():
-    with open(CONSTRAINTS, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
+def constraints_path():
+    return os.path.join(HERE, RELEASES[RELEASE]["constraints"])
+
+
+def server_requirements():
+    release = RELEASES[RELEASE]
+    return (["cinder==" + release["cinder"], "keystone==" + release["keystone"]] + SERVER_PACKAGES
+            + release["extra"])
+
+
+def _venv_digest():
+    with open(constraints_path(), "rb") as f:
+        digest = hashlib.sha256(f.read())
+    digest.update(" ".join(server_requirements()).encode())
+    return digest.hexdigest()
 
 
 def ensure_venv():
     marker = os.path.join(VENV, ".cinderops-constraints")
-    digest = _constraints_digest()
+    digest = _venv_digest()
+    if os.path.exists(vbin("python")) and python_minor(vbin("python")) not in RELEASES[RELEASE]["pythons"]:
+        shutil.rmtree(VENV)   # made with a Python this release does not run on
     try:
         with open(marker) as f:
             if f.read().strip() == digest and os.path.exists(os.path.join(VENV, "bin", "cinder-api")):
@@ -311,14 +402,24 @@ def ensure_venv():
     except OSError:
         pass
     python = find_server_python()
-    say("installing the cloud's venv (%s) with %s" % (VENV, python))
+    say("installing OpenStack %s's venv (%s) with %s" % (RELEASE, VENV, python))
     os.makedirs(os.path.join(STATE, "logs"), exist_ok=True)
     if not os.path.exists(os.path.join(VENV, "bin", "python")):
         run([python, "-m", "venv", VENV], "venv")
     pip = [os.path.join(VENV, "bin", "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    run(pip + ["-c", CONSTRAINTS] + SERVER_PACKAGES, "venv", timeout=1200)
+    run(pip + ["-c", constraints_path()] + server_requirements(), "venv", timeout=1200)
     with open(marker, "w") as f:
         f.write(digest + "\n")
+
+
+def installed_version(package):
+    out = subprocess.run([vbin("python"), "-c", "import importlib.metadata as m, sys; print(m.version(sys.argv[1]))",
+                          package], capture_output=True, text=True, check=False).stdout.strip()
+    return out or None
+
+
+def version_tuple(text):
+    return tuple(int(p) for p in re.findall(r"\d+", text or "")[:3])
 
 
 def vbin(name):
@@ -425,9 +526,9 @@ def start_rabbitmq():
 
 # ---------------------------------------------------------------- Keystone
 
-def write_ini(path, sections):
+def write_ini(path, sections, extra=None):
     lines = []
-    for section, values in sections.items():
+    for section, values in list(sections.items()) + list((extra or {}).items()):
         lines.append("[%s]" % section)
         lines += ["%s = %s" % (k, v) for k, v in values.items()]
         lines.append("")
@@ -471,11 +572,13 @@ def start_keystone():
                       "--bootstrap-public-url", keystone_url() + "/"], "keystone", env=env)
         open(marker, "w").close()
     access_log = os.path.join(STATE, "logs", "keystone-access.log")
-    proc = spawn("keystone", [vbin("gunicorn"), "-b", "%s:%d" % (HOST, PORTS["keystone"]), "-w", "1",
-                              "-k", "gthread", "--threads", "4", "--no-control-socket", "--timeout", "120",
-                              "--access-logfile", access_log,
-                              "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s "%(a)s" %(M)sms',
-                              "--chdir", os.path.join(HERE, "lib"), "cinderops_keystone_wsgi:application"], env=env)
+    # gunicorn 25.1 added a control socket (off here: one cloud, no admin channel); older ones lack the flag.
+    control = ["--no-control-socket"] if version_tuple(installed_version("gunicorn")) >= (25, 1) else []
+    argv = [vbin("gunicorn"), "-b", "%s:%d" % (HOST, PORTS["keystone"]), "-w", "1", "-k", "gthread",
+            "--threads", "4", "--timeout", "120", "--access-logfile", access_log,
+            "--access-logformat", '%(h)s "%(r)s" %(s)s %(b)s "%(a)s" %(M)sms',
+            "--chdir", os.path.join(HERE, "lib")] + control + ["cinderops_keystone_wsgi:application"]
+    proc = spawn("keystone", argv, env=env)
     wait_until("keystone", proc, lambda: http_status(keystone_url()) == 200, START_TIMEOUT["keystone"])
 
 
@@ -578,6 +681,12 @@ def ensure_identity():
 
 # ---------------------------------------------------------------- Cinder
 
+# Two backends of the test driver, as real clouds mix them: deleting a snapshot that has volumes made
+# from it is refused like RBD does ("fake", the default volume type's) or allowed like LVM does
+# ("fake-lvm", volume type cinderops-lvm). backend -> (behaviour, volume type).
+BACKENDS = {"fake": ("rbd", "__DEFAULT__"), "fake-lvm": ("lvm", "cinderops-lvm")}
+
+
 def cinder_conf():
     return os.path.join(STATE, "cinder", "cinder.conf")
 
@@ -596,7 +705,7 @@ def write_cinder_conf():
             "state_path": os.path.join(base, "state"),
             "osapi_volume_listen": HOST, "osapi_volume_listen_port": str(PORTS["cinder-api"]),
             "osapi_volume_workers": "1",
-            "enabled_backends": "fake", "default_volume_type": "__DEFAULT__",
+            "enabled_backends": ",".join(BACKENDS), "default_volume_type": "__DEFAULT__",
             "periodic_interval": "5", "report_interval": "5", "scheduler_driver_init_wait_time": "3",
             "quota_volumes": "1000", "quota_snapshots": "10000", "quota_gigabytes": "1000000",
             "quota_backups": "1000", "quota_backup_gigabytes": "1000000", "quota_groups": "100",
@@ -604,6 +713,9 @@ def write_cinder_conf():
         },
         "database": {"connection": db_url("cinder"), "max_pool_size": "20", "max_overflow": "20"},
         "oslo_concurrency": {"lock_path": os.path.join(base, "locks")},
+        # Secure RBAC on every release: Cinder 2026.2 enforces it by default, 2025.1 and older ship
+        # enforce_new_defaults=False (a reader may write there). Same roles, same answers on every release.
+        "oslo_policy": {"enforce_new_defaults": "true"},
         "coordination": {"backend_url": "file://" + os.path.join(base, "coordination")},
         "oslo_messaging_notifications": {"driver": "noop"},
         "oslo_messaging_rabbit": {"heartbeat_timeout_threshold": "0"},
@@ -614,8 +726,8 @@ def write_cinder_conf():
             "project_name": "service", "user_domain_id": "default", "project_domain_id": "default",
             "service_token_roles_required": "true",
         },
-        "fake": {"volume_driver": "cinderops_fake_driver.FakeDriver", "volume_backend_name": "fake"},
-    })
+    }, extra={backend: {"volume_driver": "cinderops_fake_driver.FakeDriver", "volume_backend_name": backend,
+                        "cinderops_backend_like": like} for backend, (like, _type) in BACKENDS.items()})
 
 
 def cinder_env():
@@ -636,6 +748,15 @@ def log_contains(service, needle, since):
         return False
 
 
+def log_count(service, needle, since):
+    try:
+        with open(log_path(service), "rb") as f:
+            f.seek(since)
+            return f.read().count(needle.encode())
+    except OSError:
+        return 0
+
+
 def log_size(service):
     try:
         return os.path.getsize(log_path(service))
@@ -651,8 +772,8 @@ def start_cinder_services():
         open(marker, "w").close()
     since = log_size("cinder-volume")
     proc = start_cinder("cinder-volume")
-    wait_until("cinder-volume", proc, lambda: log_contains("cinder-volume", "Driver post RPC initialization completed",
-                                                           since), START_TIMEOUT["cinder-volume"])
+    wait_until("cinder-volume", proc, lambda: log_count("cinder-volume", "Driver post RPC initialization completed",
+                                                        since) >= len(BACKENDS), START_TIMEOUT["cinder-volume"])
     since = log_size("cinder-scheduler")
     proc = start_cinder("cinder-scheduler")
     wait_until("cinder-scheduler", proc, lambda: log_contains("cinder-scheduler", "Starting cinder-scheduler", since)
@@ -685,13 +806,26 @@ def wait_status(api, url, key, want, timeout, gone_ok=False):
                      % (key, last, want, log_path("cinder-scheduler"), log_path("cinder-volume")))
 
 
-def round_trip(timeout=120):
+def ensure_volume_types():
+    """One volume type per test backend (the default type goes to the RBD-like one); idempotent."""
+    api = Api.login("admin", ADMIN_PASSWORD, project="admin")
+    base = cinder_url(api)
+    types = {t["name"]: t["id"] for t in api.call("GET", base + "/types?is_public=None")[1]["volume_types"]}
+    for backend, (_like, type_name) in BACKENDS.items():
+        type_id = types.get(type_name) or api.call("POST", base + "/types", {"volume_type": {
+            "name": type_name, "description": "cinderops test backend %s" % backend}})[1]["volume_type"]["id"]
+        api.call("POST", "%s/types/%s/extra_specs" % (base, type_id),
+                 {"extra_specs": {"volume_backend_name": backend}})
+
+
+def round_trip(volume_type, timeout=120):
     """A real create -> available -> delete -> gone, retried while the scheduler learns the backend."""
     api = Api.login("admin", ADMIN_PASSWORD, project="admin")
     base = cinder_url(api)
     deadline = time.monotonic() + timeout
     while True:
-        data = api.call("POST", base + "/volumes", {"volume": {"size": 1, "name": "cinderops-readiness"}})[1]
+        data = api.call("POST", base + "/volumes", {"volume": {"size": 1, "name": "cinderops-readiness",
+                                                               "volume_type": volume_type}})[1]
         vol_url = "%s/volumes/%s" % (base, data["volume"]["id"])
         try:
             wait_status(api, vol_url, "volume", "available", 60)
@@ -704,6 +838,20 @@ def round_trip(timeout=120):
             time.sleep(1)
     api.call("DELETE", vol_url, expect=(202,))
     wait_status(api, vol_url, "volume", "deleted", 60, gone_ok=True)
+
+
+def cinder_api_versions():
+    """cinder-api's own microversion range, as it reports it."""
+    try:
+        with urllib.request.urlopen("http://%s:%d/" % (HOST, PORTS["cinder-api"]), timeout=10) as resp:
+            raw = resp.read()
+    except urllib.error.HTTPError as e:   # 300 Multiple Choices carries the list too
+        raw = e.read()
+    data = json.loads(raw or b"{}")
+    for version in data.get("versions", []):
+        if version.get("id") == "v3.0":
+            return version.get("min_version"), version.get("version")
+    return None, None
 
 
 def set_default_quotas():
@@ -743,18 +891,57 @@ def all_running():
     return all(running_pid(s) for s in SERVICES)
 
 
+def release_summary():
+    return "OpenStack %s (cinder %s, keystone %s)" % (RELEASE, RELEASES[RELEASE]["cinder"],
+                                                      RELEASES[RELEASE]["keystone"])
+
+
+def switch_release_if_needed(args):
+    """The state directory holds one release's database: another release starts from fresh data."""
+    previous = recorded_release()
+    if previous is None and os.path.isdir(os.path.join(STATE, "mariadb")):
+        previous = DEFAULT_RELEASE   # data made before releases were recorded
+    if previous in (None, RELEASE):
+        return
+    say("switching the local cloud from OpenStack %s to %s: its data is reset (the %s venv is kept)"
+        % (previous, RELEASE, previous))
+    cmd_down(args, quiet=True)
+    for sub in ("mariadb", "rabbitmq", "keystone", "cinder", "clouds.yaml", "release.json"):
+        path = os.path.join(STATE, sub)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        else:
+            _remove(path)
+
+
+def write_release_record():
+    """What runs, for the tests and the version table: release, versions, cinder-api's microversions."""
+    with open(release_file(), "w") as f:
+        f.write(RELEASE + "\n")
+    min_version, max_version = cinder_api_versions()
+    record = {"release": RELEASE, "cinder": installed_version("cinder"), "keystone": installed_version("keystone"),
+              "python": python_minor(vbin("python")), "microversions": [min_version, max_version],
+              "backends": {name: like for name, (like, _type) in BACKENDS.items()}}
+    with open(os.path.join(STATE, "release.json"), "w") as f:
+        json.dump(record, f, indent=1, sort_keys=True)
+
+
 def cmd_up(args):
     t0 = time.monotonic()
     check_ports_valid()
-    if all_running() and http_status(keystone_url()) == 200 and os.path.exists(clouds_yaml_path()):
+    choose_release()
+    find_server_python()
+    if (recorded_release() == RELEASE and all_running() and http_status(keystone_url()) == 200
+            and os.path.exists(clouds_yaml_path())):
         try:
             Api.login("admin", ADMIN_PASSWORD, project="admin")
             ensure_identity()
             write_clouds_yaml()
-            say("local cloud is already up (clouds.yaml: %s)" % clouds_yaml_path())
+            say("local cloud is already up: %s (clouds.yaml: %s)" % (release_summary(), clouds_yaml_path()))
             return 0
         except CloudError:
             pass
+    switch_release_if_needed(args)
     if any(running_pid(s) for s in SERVICES):
         say("some services run and some do not: restarting the cloud")
         cmd_down(args, quiet=True)
@@ -766,21 +953,36 @@ def cmd_up(args):
     check_port_free("rabbitmq", DIST_PORT)
     t_install = time.monotonic() - t0
     try:
+        with open(release_file(), "w") as f:
+            f.write(RELEASE + "\n")
         start_mariadb()
         start_epmd()
         start_rabbitmq()
         start_keystone()
         ensure_identity()
         start_cinder_services()
-        round_trip()
+        ensure_volume_types()
+        for _like, volume_type in BACKENDS.values():
+            round_trip(volume_type)
         set_default_quotas()
+        write_release_record()
     except BaseException:
         cmd_down(args, quiet=True)
         raise
     write_clouds_yaml()
-    say("local cloud is up in %.1fs (%.1fs installing): keystone %s, cinder http://%s:%d; clouds.yaml: %s "
-        "(clouds local-admin, local-demo)" % (time.monotonic() - t0, t_install, keystone_url(), HOST,
-                                              PORTS["cinder-api"], clouds_yaml_path()))
+    say("local cloud is up in %.1fs (%.1fs installing): %s, keystone %s, cinder http://%s:%d; clouds.yaml: %s "
+        "(clouds local-admin, local-demo)" % (time.monotonic() - t0, t_install, release_summary(), keystone_url(),
+                                              HOST, PORTS["cinder-api"], clouds_yaml_path()))
+    return 0
+
+
+def cmd_install(args):
+    """Install the release's venv only (nothing starts): lets a CI step prepare a release ahead."""
+    choose_release()
+    find_server_python()
+    os.makedirs(os.path.join(STATE, "logs"), exist_ok=True)
+    ensure_venv()
+    say("%s is installed in %s" % (release_summary(), VENV))
     return 0
 
 
@@ -801,6 +1003,7 @@ def cmd_status(args):
             state += ", port %d %s" % (port, "open" if port_open(port) else "CLOSED")
         up += bool(pid)
         say("%-17s %-32s log: %s" % (service, state, log_path(service)))
+    say("release: %s" % (("OpenStack %s" % recorded_release()) if recorded_release() else "none yet"))
     say("clouds.yaml: %s" % clouds_yaml_path())
     say("state: %s" % STATE)
     say("cloud is %s" % ("up" if up == len(SERVICES) else "down" if up == 0 else "partly up (run 'up' again)"))
@@ -901,6 +1104,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="tests/cloud/cloud", description=__doc__.split("\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("up", help="install what is missing, start and verify the cloud").set_defaults(func=cmd_up)
+    sub.add_parser("install", help="install the release's venv without starting anything").set_defaults(
+        func=cmd_install)
     sub.add_parser("down", help="stop the processes this tool started").set_defaults(func=cmd_down)
     sub.add_parser("status", help="what runs and where the logs are").set_defaults(func=cmd_status)
     sub.add_parser("env", help="print OS_CLIENT_CONFIG_FILE export").set_defaults(func=cmd_env)

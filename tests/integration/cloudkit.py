@@ -77,8 +77,15 @@ def volume_status(conn, volume_id):
     return resp.json()["volume"]["status"]
 
 
-def make_volume(conn, name=None, size=1):
-    vol = conn.block_storage.create_volume(size=size, name=name or unique("vol"))
+# The local cloud's volume types: the default one's backend refuses to delete a snapshot that has
+# volumes made from it (like RBD); cinderops-lvm's allows it (like LVM). See tests/cloud/localcloud.py BACKENDS.
+RBD_LIKE = None
+LVM_LIKE = "cinderops-lvm"
+
+
+def make_volume(conn, name=None, size=1, volume_type=None):
+    extra = {"volume_type": volume_type} if volume_type else {}
+    vol = conn.block_storage.create_volume(size=size, name=name or unique("vol"), **extra)
     wait_status(lambda: volume_status(conn, vol.id), "available", timeout=90)
     return vol
 

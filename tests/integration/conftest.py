@@ -44,8 +44,8 @@ class Tracker(object):
         self.volumes = []
         self.snapshots = []
 
-    def volume(self, conn=None, name=None):
-        vol = cloudkit.make_volume(conn or self.admin, name=name)
+    def volume(self, conn=None, name=None, volume_type=None):
+        vol = cloudkit.make_volume(conn or self.admin, name=name, volume_type=volume_type)
         self.volumes.append(vol.id)
         return vol
 

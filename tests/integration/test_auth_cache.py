@@ -11,6 +11,7 @@ import socket
 import stat
 import sys
 
+import pytest
 import yaml
 
 import cloudkit
@@ -151,6 +152,7 @@ def traced_run(home, log, cloud="local-admin", task=None, env=None):
     return result.task("t"), imports_of(log)
 
 
+@pytest.mark.smoke
 def test_rerun_resumes_the_session_without_openstacksdk(tmp_path, cloud):
     log = str(tmp_path / "imports.log")
     first, imported = traced_run(tmp_path, log)

@@ -88,6 +88,7 @@ def test_a_rotation_of_20_volumes_with_10_percent_of_requests_faulted(chaos, est
     assert promises(judge(estate, plans, since)) == ZERO
 
 
+@pytest.mark.smoke
 def test_lost_answers_to_writes_are_looked_for_on_the_resumed_session(chaos, estate_of, admin):
     """Issue 10, defect 1: a POST or DELETE whose answer is lost after Cinder acted, on the resumed path."""
     estate = estate_of(2)

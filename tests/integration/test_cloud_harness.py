@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import stat
+import sys
 import time
 
 import pytest
@@ -86,6 +87,19 @@ def test_delete_with_dependent_volume_is_refused_after_202(admin, tracker):
     assert seen[-1] == "available" and None not in seen
     messages = admin.block_storage.get("/messages", microversion="3.3").json()["messages"]
     assert any(m.get("resource_uuid") == snap.id for m in messages)
+
+
+def test_delete_with_dependent_volume_goes_on_the_lvm_like_backend(admin, tracker):
+    vol = tracker.volume(volume_type=cloudkit.LVM_LIKE)
+    snap = tracker.snapshot(admin, vol.id)
+    child = admin.block_storage.create_volume(size=1, snapshot_id=snap.id, name=unique("child"))
+    tracker.volumes.append(child.id)
+    wait_status(lambda: volume_status(admin, child.id), "available", timeout=60)
+    assert admin.block_storage.delete("/snapshots/%s" % snap.id).status_code == 202
+    wait_status(lambda: snapshot_status(admin, snap.id), None, timeout=30)
+    assert volume_status(admin, child.id) == "available"
+    placed = admin.block_storage.get("/volumes/%s" % vol.id).json()["volume"]
+    assert placed["volume_type"] == cloudkit.LVM_LIKE
 
 
 def test_backdated_created_at_is_read_back_through_the_api(admin, tracker):
@@ -165,6 +179,36 @@ def test_bad_port_is_one_line_naming_the_variable(tmp_path, variables, expected)
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
     assert lines[0].startswith(expected), lines[0]
+
+
+@pytest.mark.parametrize("variables, expected", [
+    ({"CINDEROPS_OPENSTACK_RELEASE": "zed"},
+     "error: CINDEROPS_OPENSTACK_RELEASE=zed is not a release this cloud can run; supported: 2026.2, 2025.1, "
+     "2024.1 (default 2026.2)"),
+    ({"CINDEROPS_OPENSTACK_RELEASE": "2024.1", "CINDEROPS_CLOUD_PYTHON": "PY312"},
+     "error: CINDEROPS_OPENSTACK_RELEASE=2024.1 does not install on Python 3.12 (CINDEROPS_CLOUD_PYTHON="),
+    ({"CINDEROPS_OPENSTACK_RELEASE": "2025.1", "CINDEROPS_CLOUD_PYTHON": "/no/such/python"},
+     "error: CINDEROPS_CLOUD_PYTHON=/no/such/python is not a Python that runs here; CINDEROPS_OPENSTACK_RELEASE"
+     "=2025.1 needs Python 3.12"),
+])
+def test_bad_release_is_one_line_before_anything_is_installed_or_reset(tmp_path, variables, expected):
+    env = _isolated_env(tmp_path)
+    env.update(variables)
+    if env.get("CINDEROPS_CLOUD_PYTHON") == "PY312":
+        env["CINDEROPS_CLOUD_PYTHON"] = sys.executable   # the tests' own Python 3.12
+    # A state directory that holds another release's data: a refused switch must leave it alone.
+    state = tmp_path / "state"
+    (state / "mariadb").mkdir(parents=True)
+    (state / "release").write_text("2026.2\n")
+    venv = tmp_path / "venv"
+    env["CINDEROPS_CLOUD_VENV"] = str(venv)
+    res = cloudkit.cloud_cli("up", env=env, check=False, timeout=60)
+    assert res.returncode == 1
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith(expected), lines[0]
+    assert (state / "mariadb").is_dir() and (state / "release").read_text() == "2026.2\n"
+    assert not venv.exists() and "switching" not in res.stdout
 
 
 def test_busy_port_is_one_line_naming_service_and_log(tmp_path):

@@ -56,6 +56,8 @@ def seeded(cloud, admin):
 
 # ---------------------------------------------------------------- snapshot_info
 
+
+@pytest.mark.smoke
 def test_info_follows_every_page_past_1000(seeded):
     log = RequestLog()
     _changed, res = ok(INFO, {"volume": seeded["big"].id})
@@ -68,6 +70,7 @@ def test_info_follows_every_page_past_1000(seeded):
     assert len(pages) == 2 and all("volume_id=" in p[1] for p in pages)
 
 
+@pytest.mark.smoke
 def test_info_limit_marker_and_exactly_full_page(seeded):
     log = RequestLog()
     _changed, res = ok(INFO, {"volume": seeded["big"].id, "limit": 1000})
@@ -81,6 +84,7 @@ def test_info_limit_marker_and_exactly_full_page(seeded):
     assert [s["name"] for s in few["snapshots"]] == ["%s-%05d" % (seeded["prefix"], i) for i in range(3)]
 
 
+@pytest.mark.smoke
 def test_info_metadata_filter_is_applied_by_the_server(seeded):
     log = RequestLog()
     _changed, res = ok(INFO, {"metadata": {"batch": seeded["prefix"], "tier": "gold"}})
@@ -153,6 +157,7 @@ def server_metadata(admin, sid):
     return admin.block_storage.get("/snapshots/%s/metadata" % sid).json()["metadata"]
 
 
+@pytest.mark.smoke
 def test_metadata_merge_rerun_and_read_back(admin, snap):
     changed, res = ok(META, {"id": snap.id, "metadata": {"a": "1", "n": 5, "b": True}})
     assert changed and res["metadata"] == {"keep": "me", "cinderops:policy": "p1", "a": "1", "n": "5", "b": "true"}
@@ -167,6 +172,7 @@ def test_metadata_by_volume_and_name(admin, snap):
     assert changed and server_metadata(admin, snap.id)["x"] == "y"
 
 
+@pytest.mark.smoke
 def test_metadata_writes_only_the_difference(admin, snap):
     log = RequestLog()
     ok(META, {"id": snap.id, "metadata": {"keep": "me", "new": "v"}})
@@ -196,6 +202,7 @@ def test_metadata_reserved_keys_need_allow_reserved(admin, snap):
     assert changed and res["metadata"] == {"keep": "me"} == server_metadata(admin, snap.id)
 
 
+@pytest.mark.smoke
 def test_metadata_check_and_diff_mode(admin, snap):
     log = RequestLog()
     outcome, res = one(META, {"id": snap.id, "metadata": {"z": "1"}, "purge": True}, check=True, diff=True)

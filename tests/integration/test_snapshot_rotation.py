@@ -280,6 +280,8 @@ def test_two_year_history_on_five_volumes(admin, estate):
 
 # ---------------------------------------------------------------------------------------------------- smaller cases
 
+
+@pytest.mark.smoke
 def test_member_user_rotates_with_server_side_owner_filter(demo, tracker):
     """A project member (not admin): the metadata filter is in Cinder's default allowlist."""
     vol = tracker.volume(demo)
@@ -294,6 +296,31 @@ def test_member_user_rotates_with_server_side_owner_filter(demo, tracker):
     assert changed and ids(v["pruned"]) == {first_id} and ids(v["kept"]) == {v["created"]["id"]}
     assert snapshot_status(demo, first_id) is None and snapshot_status(demo, other.id) == "available"
     tracker.snapshots.append(v["created"]["id"])
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize("backend", ["rbd", "lvm"])
+def test_a_snapshot_with_a_dependent_volume_is_never_pruned_on_either_backend(admin, tracker, backend):
+    """The rotation cannot see a volume's backend (a member cannot), so it keeps a snapshot that volumes were
+    made from on every backend, even where the backend (LVM) would delete it; the others are pruned."""
+    vol = tracker.volume(volume_type=cloudkit.LVM_LIKE if backend == "lvm" else cloudkit.RBD_LIKE)
+    args = dict(volumes=[vol.id], policy_name=unique("dep"), policy={"keep_last": 1, "min_interval": "0h"})
+    made = []
+    for _run in range(2):
+        changed, res = ok(args)
+        made.append(res["volumes"][0]["created"]["id"])
+        tracker.snapshots.append(made[-1])
+    child = admin.block_storage.create_volume(size=1, snapshot_id=made[1], name=unique("child"))
+    tracker.volumes.append(child.id)
+    wait_status(lambda: volume_status(admin, child.id), "available", timeout=60)
+    changed, res = ok(args)
+    (v,) = res["volumes"]
+    tracker.snapshots.append(v["created"]["id"])
+    assert changed and ids(v["kept"]) == {v["created"]["id"]}
+    assert snapshot_status(admin, made[0]) is None  # pruned by the second run
+    (skipped,) = v["skipped"]
+    assert skipped["id"] == made[1] and snapshot_status(admin, made[1]) == "available"
+    assert "not pruned: volumes were created from it: %s" % child.id in skipped["reasons"]
 
 
 def test_min_interval_in_minutes_serves_an_hourly_schedule(demo, tracker):

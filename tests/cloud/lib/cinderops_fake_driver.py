@@ -16,21 +16,37 @@ A volume made from a snapshot also takes the snapshot's faults: a snapshot named
 ``fail-restore`` cannot be restored (the new volume goes to ``error``), and one
 named ``slow-N`` restores slowly (restore drills use their own volume names).
 
-Deleting a snapshot that still has volumes created from it raises
-``SnapshotIsBusy``, as the RBD and LVM-thin drivers do: Cinder then puts the
-snapshot back to ``available`` after the API accepted the delete with 202.
+Deleting a snapshot that still has volumes created from it depends on the
+backend it imitates (``cinderops_backend_like`` in the backend's section):
+
+- ``rbd`` (default): refused with ``SnapshotIsBusy``, as the RBD driver does for a
+  snapshot with clones. Cinder accepts the delete with 202, then puts the snapshot
+  back to ``available``.
+- ``lvm``: deleted, as the LVM driver does: a volume made from an LVM snapshot is a
+  full copy, independent of it.
+
+The driver's interface is the same on every release the local cloud runs
+(2024.1 to 2026.2).
 """
 import re
 import time
 
+from oslo_config import cfg
 from oslo_log import log as logging
 
 from cinder import context as cinder_context
 from cinder import exception
 from cinder import objects
+from cinder.volume import configuration
 from cinder.volume import driver
 
 LOG = logging.getLogger(__name__)
+
+fake_opts = [
+    cfg.StrOpt("cinderops_backend_like", default="rbd", choices=["rbd", "lvm"],
+               help="Which real driver's handling of a snapshot with dependent volumes to imitate."),
+]
+cfg.CONF.register_opts(fake_opts, group=configuration.SHARED_CONF_GROUP)
 
 _SLOW = re.compile(r"slow-(\d+)")
 
@@ -60,6 +76,7 @@ class FakeDriver(driver.VolumeDriver):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.configuration.append_config_values(fake_opts)
         self._stats = {}
 
     def do_setup(self, context):
@@ -75,6 +92,7 @@ class FakeDriver(driver.VolumeDriver):
             "vendor_name": "cinderops",
             "driver_version": self.VERSION,
             "storage_protocol": "fake",
+            "cinderops_backend_like": self.configuration.cinderops_backend_like,
             "total_capacity_gb": 10000,
             "free_capacity_gb": 10000,
             "reserved_percentage": 0,
@@ -115,11 +133,12 @@ class FakeDriver(driver.VolumeDriver):
         return {}
 
     def delete_snapshot(self, snapshot):
-        # Refuse like RBD: a snapshot with clones cannot go.
-        ctx = cinder_context.get_admin_context()
-        dependents = objects.VolumeList.get_all(ctx, filters={"snapshot_id": snapshot.id})
-        if len(dependents):
-            raise exception.SnapshotIsBusy(snapshot_name=snapshot.id)
+        if self.configuration.cinderops_backend_like == "rbd":
+            # RBD: a snapshot with clones cannot go.
+            ctx = cinder_context.get_admin_context()
+            dependents = objects.VolumeList.get_all(ctx, filters={"snapshot_id": snapshot.id})
+            if len(dependents):
+                raise exception.SnapshotIsBusy(snapshot_name=snapshot.id)
         _inject(snapshot, "delete")
 
     # exports and connections: nothing to export, attachments still work
