@@ -69,9 +69,9 @@ def say(msg):
 
 def find_python(minor):
     pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    candidates = [shutil.which("python" + minor) or ""]
-    candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", minor + ".*", "bin", "python" + minor)))
-    candidates.append("/usr/bin/python" + minor)
+    # A real interpreter first: on PATH, python3.X may be a venv's or a pyenv shim.
+    candidates = sorted(glob.glob(os.path.join(pyenv_root, "versions", minor + ".*", "bin", "python" + minor)))
+    candidates += ["/usr/bin/python" + minor, shutil.which("python" + minor) or ""]
     for cand in candidates:
         if cand and os.access(cand, os.X_OK) and subprocess.run(
                 [cand, "-c", "import venv"], capture_output=True, check=False).returncode == 0:
@@ -183,6 +183,7 @@ def cmd_prepare(names):
     """Install what the cells need ahead (venvs, cloud releases), nothing starts: scripts/test runs this
     in the background while the default cell's suite runs."""
     names = check_names(names)
+    t0 = time.monotonic()
     for name in names:
         cell = CELLS[name]
         if cell.get("venv") != "dev":
@@ -191,6 +192,7 @@ def cmd_prepare(names):
         env = dict(os.environ, CINDEROPS_OPENSTACK_RELEASE=release)
         if subprocess.run([CLOUD, "install"], env=env, check=False).returncode != 0:
             raise CellError("OpenStack %s did not install" % release)
+    say("prepared in %.0fs" % (time.monotonic() - t0))
     return 0
 
 
@@ -210,7 +212,7 @@ def run_cell(name):
     os.makedirs(RECORDS, exist_ok=True)
     t2 = time.monotonic()
     rc = subprocess.run([os.path.join(venv, "bin", "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                         "-m", "smoke", "--junitxml", junit] + smoke_files(),
+                         "-m", "smoke", "--disable-warnings", "--junitxml", junit] + smoke_files(),
                         cwd=COLLECTION_DIR, env=env, check=False).returncode
     t_tests = time.monotonic() - t2
     record = dict(controller_versions(venv), cloud=cloud_versions(), suite="smoke", results=junit_counts([junit]),

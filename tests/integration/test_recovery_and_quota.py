@@ -61,6 +61,7 @@ def snapshot_quota(admin, project_id, room):
 
 # ---------------------------------------------------------------- force delete and reset status
 
+@pytest.mark.smoke
 def test_force_delete_recovers_error_deleting_for_an_admin_and_is_refused_for_a_member(admin, demo, tracker):
     vol = tracker.volume(conn=demo)
     snap = tracker.snapshot(demo, vol.id, name=unique("fail-delete"))
@@ -88,6 +89,7 @@ def test_force_delete_recovers_error_deleting_for_an_admin_and_is_refused_for_a_
     assert outcome == "ok"
 
 
+@pytest.mark.smoke
 def test_reset_status_for_an_admin_is_predicted_in_check_mode_and_refused_for_a_member(admin, demo, tracker):
     vol = tracker.volume(conn=demo)
     snap = tracker.snapshot(demo, vol.id, name=unique("stuck"))
