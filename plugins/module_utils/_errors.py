@@ -127,6 +127,10 @@ def explain_http_error(action, resp, microversion=None):
         text += " (the user's role does not allow this; a member or admin role is needed)"
     elif code == 406:
         text += " (microversion %s is not supported by this Cinder)" % microversion
+    elif code == 413 and "would overflow" in message.lower():
+        # Cinder 2026.2 and later (QuotaUsageOverflow): the usage counter's own limit, not the project's quota.
+        text += (" (Cinder's usage counter for the %s quota would pass its largest value; raising the quota does "
+                 "not help: ask the cloud's operators)" % (quota_name(message) or "named"))
     elif code == 413:
         quota = quota_name(message)
         text += " (%s quota exceeded; raise the project's quota or remove snapshots)" % quota if quota else \

@@ -27,7 +27,8 @@ def junit(tmp_path, name, tests, failures=0, errors=0, skipped=0):
 
 def record(release="2026.2", cinder="29.0.0", python="3.12.1", passed=22, rc=0, suite="smoke", parts=None):
     rec = {"python": python, "ansible_core": "2.21.5", "openstacksdk": "4.22.0", "suite": suite, "rc": rc,
-           "cloud": {"release": release, "cinder": cinder, "keystone": "30.0.0", "microversions": ["3.0", "3.71"]},
+           "cloud": {"release": release, "cinder": cinder, "keystone": "30.0.0", "microversions": ["3.0", "3.71"],
+                     "python": "3.11" if release == "2024.1" else "3.12"},
            "results": {"tests": passed, "passed": passed, "failures": 0, "errors": 0, "skipped": 0}}
     if parts:
         rec["parts"] = parts
@@ -51,10 +52,13 @@ def test_the_table_has_one_row_per_cell_with_what_it_ran():
     table = cells.render_table(all_records())
     rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| Cell")]
     assert [r.split(" | ")[0][2:] for r in rows] == list(cells.CELLS)
-    assert "| default | unit + integration (all) | 3.12 | 2.21.5 | 4.22.0 | 2026.2 | 29.0.0 / 30.0.0 | 3.0 to 3.71 " \
-           "| 740 unit + 166 integration |" in table
-    # The Python patch level is left out: it differs between machines that run the same cell.
-    assert "| cinder-2024.1 | integration smoke subset | 3.12 | 2.21.5 | 4.22.0 | 2024.1 | 24.5.0 / 30.0.0 " in table
+    assert "| default | unit + integration, all | 3.12 | 2.21.5 | 4.22.0 | 2026.2 | 29.0.0 / 30.0.0 | 3.12 " \
+           "| 3.0 to 3.71 |" in table
+    # The Python patch level is left out (it differs between machines that run the same cell), and so are the
+    # test counts (they change with every test added; the run's summary has them).
+    assert "| cinder-2024.1 | integration, smoke subset | 3.12 | 2.21.5 | 4.22.0 | 2024.1 | 24.5.0 / 30.0.0 | 3.11 " \
+           in table
+    assert "740" not in table
 
 
 @pytest.mark.parametrize("damage", ["missing", "failed", "not run"])

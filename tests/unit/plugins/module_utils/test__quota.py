@@ -72,3 +72,30 @@ def test_the_quota_a_413_is_about(message, quota):
     """The gigabytes text names snapshots too; it was reported as the snapshots quota."""
     from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import quota_name
     assert quota_name(message) == quota
+
+
+class _Answer(object):
+    """An HTTP answer as the transports hand it to explain_http_error."""
+
+    def __init__(self, status_code, body):
+        self.status_code, self._body, self.headers, self.text = status_code, body, {}, ""
+
+    def json(self):
+        return self._body
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("Maximum number of snapshots allowed (10) exceeded",
+     "(snapshots quota exceeded; raise the project's quota or remove snapshots)"),
+    # Cinder 2026.2's QuotaUsageOverflow (cinder/db/api.py quota_reserve): raising the quota would not help.
+    ("Quota usage would overflow for resources: ['gigabytes']. The requested operation would exceed the maximum "
+     "allowed value (2147483647) for quota tracking.",
+     "(Cinder's usage counter for the gigabytes quota would pass its largest value; raising the quota does not "
+     "help: ask the cloud's operators)"),
+])
+def test_a_413_says_what_would_help(message, expected):
+    from ansible_collections.cinderops.snapshots.plugins.module_utils._errors import explain_http_error
+    err = explain_http_error("could not create the snapshot", _Answer(413, {"overLimit": {"code": 413,
+                                                                                          "message": message}}))
+    assert str(err) == "could not create the snapshot: Cinder answered 413 Request Entity Too Large: %s %s" % (
+        message, expected)
