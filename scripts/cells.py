@@ -54,7 +54,9 @@ CELLS = {
     "cinder-2025.1": {"python": "3.12", "venv": "dev", "release": "2025.1", "suite": "smoke",
                       "varies": "OpenStack 2025.1 (Epoxy, SLURP)"},
     "cinder-2024.1": {"python": "3.12", "venv": "dev", "release": "2024.1", "suite": "smoke",
-                      "varies": "OpenStack 2024.1 (Caracal, SLURP)"},
+                      "varies": "OpenStack 2024.1 (Caracal, SLURP)",
+                      # Unmaintained upstream; passed in CI runs, left out of CI's default set for the time budget.
+                      "ci": False},
 }
 SMOKE_CELLS = [name for name, cell in CELLS.items() if cell["suite"] == "smoke"]
 # What scripts/test runs, and the version table lists; the others run when named.

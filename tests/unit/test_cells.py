@@ -57,7 +57,7 @@ def test_the_table_has_one_row_per_cell_with_what_it_ran():
            "| 3.0 to 3.71 |" in table
     # The Python patch level is left out (it differs between machines that run the same cell), and so are the
     # test counts (they change with every test added; the run's summary has them).
-    assert "| cinder-2024.1 | integration, smoke subset | 3.12 | 2.21.5 | 4.22.0 | 2024.1 | 24.5.0 / 30.0.0 | 3.11 " \
+    assert "| cinder-2025.1 | integration, smoke subset | 3.12 | 2.21.5 | 4.22.0 | 2025.1 | 29.0.0 / 30.0.0 | 3.12 " \
            in table
     assert "740" not in table
 
