@@ -526,9 +526,9 @@ def start_rabbitmq():
 
 # ---------------------------------------------------------------- Keystone
 
-def write_ini(path, sections, extra=None):
+def write_ini(path, sections):
     lines = []
-    for section, values in list(sections.items()) + list((extra or {}).items()):
+    for section, values in sections.items():
         lines.append("[%s]" % section)
         lines += ["%s = %s" % (k, v) for k, v in values.items()]
         lines.append("")
@@ -695,7 +695,10 @@ def write_cinder_conf():
     base = os.path.join(STATE, "cinder")
     for sub in ("locks", "coordination", "state"):
         os.makedirs(os.path.join(base, sub), exist_ok=True)
+    backends = {backend: {"volume_driver": "cinderops_fake_driver.FakeDriver", "volume_backend_name": backend,
+                          "cinderops_backend_like": like} for backend, (like, _type) in BACKENDS.items()}
     write_ini(cinder_conf(), {
+        **backends,
         "DEFAULT": {
             "my_ip": HOST, "host": VOLUME_HOST, "auth_strategy": "keystone",
             "transport_url": "rabbit://guest:guest@%s:%d/" % (HOST, PORTS["rabbitmq"]),
@@ -726,8 +729,7 @@ def write_cinder_conf():
             "project_name": "service", "user_domain_id": "default", "project_domain_id": "default",
             "service_token_roles_required": "true",
         },
-    }, extra={backend: {"volume_driver": "cinderops_fake_driver.FakeDriver", "volume_backend_name": backend,
-                        "cinderops_backend_like": like} for backend, (like, _type) in BACKENDS.items()})
+    })
 
 
 def cinder_env():
@@ -740,12 +742,7 @@ def start_cinder(service):
 
 
 def log_contains(service, needle, since):
-    try:
-        with open(log_path(service), "rb") as f:
-            f.seek(since)
-            return needle.encode() in f.read()
-    except OSError:
-        return False
+    return log_count(service, needle, since) > 0
 
 
 def log_count(service, needle, since):
@@ -916,8 +913,6 @@ def switch_release_if_needed(args):
 
 def write_release_record():
     """What runs, for the tests and the version table: release, versions, cinder-api's microversions."""
-    with open(release_file(), "w") as f:
-        f.write(RELEASE + "\n")
     min_version, max_version = cinder_api_versions()
     record = {"release": RELEASE, "cinder": installed_version("cinder"), "keystone": installed_version("keystone"),
               "python": python_minor(vbin("python")), "microversions": [min_version, max_version],
